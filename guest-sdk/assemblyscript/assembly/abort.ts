@@ -1,0 +1,71 @@
+// Replacements for AssemblyScript's host-provided builtins `abort`, `trace` and `seed`,
+// which the standard library would otherwise import from module "env". The build helper
+// (bin/edgehost-asc.js) points the compiler at them with
+//
+//   --use abort=edgehost_abort --use trace=edgehost_trace --use seed=edgehost_seed
+//
+// so a guest built with it imports nothing but "edgehost_v1" functions. They are `@global`
+// so that `--use` can find them by their bare name.
+
+import { set_error_message, log, random_fill, LOG_DEBUG } from "./abi";
+import { decimal } from "./util";
+
+let aborting = false;
+
+/**
+ * AssemblyScript's `abort` (failed `assert`, `throw`, out-of-range index, ...): hands
+ * "message at file:line:col" to the host with `set_error_message`, then traps.
+ * The host reports the invocation as failed (HTTP 500) and logs the message.
+ * With the alias in place, user code can also call `abort("message")` directly.
+ */
+// @ts-ignore: decorator
+@global
+export function edgehost_abort(
+  message: string | null = null,
+  fileName: string | null = null,
+  lineNumber: u32 = 0,
+  columnNumber: u32 = 0
+): void {
+  // Formatting allocates; if that itself aborts, trap without a message instead of looping.
+  if (!aborting) {
+    aborting = true;
+    let text = message !== null ? message : "abort";
+    if (fileName !== null) {
+      text += " at " + fileName + ":" + decimal(lineNumber) + ":" + decimal(columnNumber);
+    }
+    let bytes = String.UTF8.encode(text);
+    set_error_message(changetype<i32>(bytes), bytes.byteLength);
+  }
+  unreachable();
+}
+
+/** AssemblyScript's `trace(message, n, a0..a4)`: written to the function's log at debug level. */
+// @ts-ignore: decorator
+@global
+export function edgehost_trace(
+  message: string,
+  n: i32 = 0,
+  a0: f64 = 0,
+  a1: f64 = 0,
+  a2: f64 = 0,
+  a3: f64 = 0,
+  a4: f64 = 0
+): void {
+  let text = message;
+  if (n > 0) text += " " + a0.toString();
+  if (n > 1) text += ", " + a1.toString();
+  if (n > 2) text += ", " + a2.toString();
+  if (n > 3) text += ", " + a3.toString();
+  if (n > 4) text += ", " + a4.toString();
+  let bytes = String.UTF8.encode(text);
+  log(LOG_DEBUG, changetype<i32>(bytes), bytes.byteLength);
+}
+
+/** Seed for `Math.random()`: 8 bytes from the host's CSPRNG, read as an f64 bit pattern. */
+// @ts-ignore: decorator
+@global
+export function edgehost_seed(): f64 {
+  let buf = memory.data(8);
+  random_fill(<i32>buf, 8);
+  return reinterpret<f64>(load<u64>(buf));
+}

@@ -1,0 +1,49 @@
+"""Errors the host reports to API clients, each with its HTTP status and a stable code."""
+
+from __future__ import annotations
+
+
+class EdgehostError(Exception):
+    status = 500
+    code = "internal"
+
+    def __init__(self, message: str, *, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def to_json(self) -> dict:
+        body: dict = {"error": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class BadRequest(EdgehostError):
+    status, code = 400, "bad_request"
+
+
+class InvalidBundle(EdgehostError):
+    """A shipped module or manifest failed validation; `details` lists every problem."""
+
+    status, code = 422, "invalid_bundle"
+
+
+class Unauthorized(EdgehostError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(EdgehostError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(EdgehostError):
+    status, code = 404, "not_found"
+
+
+class Conflict(EdgehostError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(EdgehostError):
+    status, code = 413, "payload_too_large"

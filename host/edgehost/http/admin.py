@@ -1,0 +1,150 @@
+"""The admin API under /__edgehost/v1: accounts, functions, shipping, logs.
+
+Every route needs the account's API key (`Authorization: Bearer <key>`); an account sees and
+changes only its own functions.
+
+(No `from __future__ import annotations` here: FastAPI resolves the route signatures at
+runtime, including the `Caller` alias defined inside `admin_router`.)
+"""
+
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+
+from edgehost.config import HostConfig
+from edgehost.errors import BadRequest, Forbidden, PayloadTooLarge
+from edgehost.function_logs import FunctionLogs
+from edgehost.registry.accounts import Account, Accounts
+from edgehost.registry.functions import FunctionRecord, Functions, Revision
+
+ADMIN_PREFIX = "/__edgehost/v1"
+
+
+class CreateFunction(BaseModel):
+    name: str
+
+
+class CreateAccount(BaseModel):
+    name: str
+
+
+def function_urls(record: FunctionRecord, base_domain: str, host: str, port: int | None
+                  ) -> dict[str, str]:
+    """Both addresses of a function: by Host name, and by path on the host's own address."""
+    port_part = f":{port}" if port else ""
+    return {"url": f"http://{record.slug}.{base_domain}{port_part}/",
+            "path_url": f"http://{host}{port_part}/fn/{record.slug}/"}
+
+
+def _function_json(request: Request, config: HostConfig, record: FunctionRecord) -> dict:
+    return {"func_id": record.func_id, "name": record.name, "slug": record.slug,
+            "current_revision": record.current_revision, "created_at": record.created_at,
+            **function_urls(record, config.base_domain, request.url.hostname or config.host,
+                             request.url.port)}
+
+
+def _revision_json(revision: Revision, *, full: bool = False) -> dict[str, Any]:
+    out = {"revision": revision.number, "module_hash": revision.module_hash,
+           "module_size": revision.module_size, "shipped_at": revision.shipped_at,
+           "warnings": revision.warnings}
+    if full:
+        out["manifest"] = revision.manifest
+    return out
+
+
+def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
+                 logs: FunctionLogs) -> APIRouter:
+    router = APIRouter(prefix=ADMIN_PREFIX)
+
+    def authenticate(request: Request) -> Account:
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        return accounts.authenticate(key.strip() if scheme.lower() == "bearer" else None)
+
+    Caller = Annotated[Account, Depends(authenticate)]
+
+    @router.get("/whoami")
+    def whoami(account: Caller) -> dict:
+        return {"account_id": account.account_id, "name": account.name,
+                "is_admin": account.is_admin}
+
+    @router.post("/accounts", status_code=201)
+    def create_account(body: CreateAccount, account: Caller) -> dict:
+        if not account.is_admin:
+            raise Forbidden("only the host's admin account may create accounts")
+        created, key = accounts.create(body.name)
+        return {"account_id": created.account_id, "name": created.name, "api_key": key}
+
+    @router.post("/functions", status_code=201)
+    def create_function(body: CreateFunction, request: Request, account: Caller) -> dict:
+        return _function_json(request, config, functions.create(account, body.name))
+
+    @router.get("/functions")
+    def list_functions(request: Request, account: Caller) -> dict:
+        return {"functions": [_function_json(request, config, r)
+                              for r in functions.list(account)]}
+
+    @router.get("/functions/{func_id}")
+    def inspect_function(func_id: str, request: Request, account: Caller) -> dict:
+        record = functions.owned(account, func_id)
+        revisions = functions.revisions(record)
+        current = next((r for r in revisions if r.number == record.current_revision), None)
+        return {**_function_json(request, config, record),
+                "current": _revision_json(current, full=True) if current else None,
+                "revisions": [_revision_json(r) for r in revisions]}
+
+    @router.delete("/functions/{func_id}")
+    def delete_function(func_id: str, account: Caller) -> dict:
+        record = functions.delete(account, func_id)
+        logs.delete(record.func_id)
+        return {"deleted": record.func_id, "name": record.name}
+
+    @router.post("/functions/{func_id}/revisions", status_code=201)
+    async def ship(func_id: str, request: Request, account: Caller) -> JSONResponse:
+        record = functions.owned(account, func_id)
+        limit = config.max_module_bytes + config.max_manifest_bytes + 64 * 1024
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"bundle upload of {declared} bytes exceeds {limit}")
+        try:
+            form = await request.form(max_files=2, max_fields=2,
+                                      max_part_size=config.max_manifest_bytes)
+        except Exception as e:  # starlette raises its own parse errors
+            raise BadRequest(f"expected multipart/form-data with 'module' and 'manifest': {e}")
+        wasm = await _read_part(form.get("module"), "module", config.max_module_bytes)
+        manifest_raw = await _read_part(form.get("manifest"), "manifest",
+                                        config.max_manifest_bytes)
+        try:
+            manifest_text = manifest_raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("manifest: telnyx.toml is not valid UTF-8") from None
+        # Compiling takes milliseconds to seconds: keep it off the event loop.
+        revision = await anyio.to_thread.run_sync(
+            functions.ship, account, record.func_id, wasm, manifest_text)
+        return JSONResponse(status_code=201, content={
+            **_function_json(request, config, functions.owned(account, record.func_id)),
+            **_revision_json(revision)})
+
+    @router.get("/functions/{func_id}/logs")
+    def function_logs(func_id: str, account: Caller,
+                      limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> dict:
+        record = functions.owned(account, func_id)
+        return {"func_id": record.func_id, "entries": logs.tail(record.func_id, limit)}
+
+    return router
+
+
+async def _read_part(part: Any, name: str, limit: int) -> bytes:
+    if part is None:
+        raise BadRequest(f"{name}: missing form field '{name}'")
+    data = await part.read() if isinstance(part, UploadFile) else str(part).encode()
+    if len(data) > limit:
+        raise PayloadTooLarge(f"{name}: {len(data)} bytes exceeds the limit of {limit}")
+    if not data:
+        raise BadRequest(f"{name}: the '{name}' field is empty")
+    return data

@@ -1,0 +1,153 @@
+"""Function traffic: find the function a request names, run it in the sandbox, answer.
+
+A function is addressed either by Host header, `{name}-{func_id[:10]}.{base_domain}`, or by the
+path form `/fn/{name}-{func_id[:10]}/...` on the host's own address (the prefix is stripped
+before the guest sees the path). Paths under `/__edgehost/` always belong to the host.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from functools import partial
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+
+from edgehost.config import HostConfig
+from edgehost.function_logs import FunctionLogs
+from edgehost.metrics import Metrics
+from edgehost.registry.functions import Deployment, Functions
+from edgehost.sandbox.abi import FETCH_EXPORT
+from edgehost.sandbox.engine import InvocationResult, Outcome, Sandbox
+from edgehost.sandbox.wire import GuestRequest, MalformedResponse, decode_response, encode_request
+
+log = logging.getLogger("edgehost.http")
+
+PATH_FORM_PREFIX = "/fn/"
+# Set by the host, never copied from a guest response.
+_HOST_CONTROLLED_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+
+
+@dataclass(frozen=True)
+class Target:
+    slug: str
+    guest_path: str
+
+
+def host_error(status: int, code: str, message: str, **extra: str) -> Response:
+    """A response made by the host, never by a guest: marked with `x-edgehost-error`."""
+    body = json.dumps({"error": code, "message": message, **extra}).encode()
+    return Response(body, status_code=status, media_type="application/json",
+                    headers={"x-edgehost-error": code})
+
+
+def resolve_target(host_header: str, path: str, base_domain: str) -> Target | None | str:
+    """Target for a function request; None for the host's own address; a str when the Host
+    header names a function-shaped address that cannot be one (the message to 404 with)."""
+    host = host_header.strip().lower()
+    if host.startswith("["):  # IPv6 literal: the host's own address
+        host = ""
+    host = host.rsplit(":", 1)[0] if ":" in host else host
+    suffix = "." + base_domain
+    if host.endswith(suffix):
+        label = host[: -len(suffix)]
+        if not label or "." in label:
+            return f"no function at {host!r}"
+        return Target(label, path)
+    if path.startswith(PATH_FORM_PREFIX):
+        slug, _, rest = path[len(PATH_FORM_PREFIX):].partition("/")
+        return Target(slug, "/" + rest)
+    return None
+
+
+class FunctionTraffic:
+    def __init__(self, config: HostConfig, functions: Functions, sandbox: Sandbox,
+                 logs: FunctionLogs, metrics: Metrics) -> None:
+        self._config = config
+        self._functions = functions
+        self._sandbox = sandbox
+        self._logs = logs
+        self._metrics = metrics
+
+    async def handle(self, request: Request, target: Target) -> Response:
+        started = time.perf_counter()
+        deployment = self._functions.deployment(target.slug) if target.slug else None
+        if deployment is None:
+            self._metrics.inc("edgehost_requests_total", {"outcome": "not_found"})
+            return host_error(404, "not_found", f"no function named {target.slug!r}")
+        limit = self._config.max_request_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return self._too_large(limit)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return self._too_large(limit)
+        query = request.url.query
+        url = f"http://{request.headers.get('host', '')}{target.guest_path}" + \
+            (f"?{query}" if query else "")
+        payload = encode_request(GuestRequest(request.method, url,
+                                              list(request.headers.items()), bytes(body)))
+        result = await anyio.to_thread.run_sync(partial(
+            self._sandbox.invoke, deployment.compiled, FETCH_EXPORT, payload,
+            env_vars=deployment.env_vars, memory_limit_bytes=deployment.memory_limit_bytes,
+            timeout_ms=deployment.timeout_ms))
+        response = self._respond(deployment, result)
+        self._metrics.observe("edgehost_request_seconds", time.perf_counter() - started)
+        return response
+
+    def _too_large(self, limit: int) -> Response:
+        self._metrics.inc("edgehost_requests_total", {"outcome": "too_large"})
+        return host_error(413, "payload_too_large", f"request body exceeds {limit} bytes")
+
+    def _respond(self, deployment: Deployment, result: InvocationResult) -> Response:
+        inv = result.invocation
+        entries = [{"level": line.level, "message": line.message} for line in inv.logs]
+        if inv.logs_dropped:
+            entries.append({"level": "warn", "message": f"{inv.logs_dropped} log line(s) "
+                            "dropped: per-request log quota reached"})
+        outcome = result.outcome.value
+        response: Response | None = None
+        failure = result.detail
+        if result.outcome is Outcome.OK:
+            if inv.output_overflowed:
+                outcome, failure = "bad_response", "response exceeds the output limit"
+            else:
+                try:
+                    guest = decode_response(result.output)
+                except MalformedResponse as e:
+                    outcome, failure = "bad_response", f"malformed response: {e}"
+                else:
+                    headers = [(k, v) for k, v in guest.headers
+                               if k.lower() not in _HOST_CONTROLLED_HEADERS]
+                    response = Response(guest.body, status_code=guest.status)
+                    response.raw_headers = [
+                        *[(k.lower().encode(), v.encode()) for k, v in headers],
+                        (b"content-length", str(len(guest.body)).encode())]
+        if response is None:
+            error_id = "err_" + secrets.token_hex(8)
+            entries.append({
+                "level": "error", "error_id": error_id, "outcome": outcome,
+                "revision": deployment.revision.number, "detail": failure,
+                "guest_message": inv.error_message,
+                "import_faults": [{"import": f.import_name, "status": int(f.status),
+                                   "detail": f.detail} for f in inv.faults],
+            })
+            log.warning("function failed", extra={"func_id": deployment.function.func_id,
+                                                  "error_id": error_id, "outcome": outcome})
+            if result.outcome is Outcome.TIMEOUT:
+                response = host_error(504, "timeout", "the function exceeded its time budget",
+                                      error_id=error_id)
+            else:
+                response = host_error(500, "function_failed",
+                                      "the function failed; see its log for details",
+                                      error_id=error_id)
+        self._logs.append(deployment.function.func_id, entries)
+        self._metrics.inc("edgehost_requests_total", {"outcome": outcome})
+        return response

@@ -1,0 +1,79 @@
+"""Counters and summaries, rendered in the Prometheus text exposition format.
+
+One `Metrics` object per host (made in `create_app`), so tests and hosts never share counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+Labels = tuple[tuple[str, str], ...]
+
+HELP = {
+    "edgehost_modules_compiled_total": "Wasm modules compiled (ship, or cache miss on load).",
+    "edgehost_modules_loaded_from_cache_total": "Compiled modules deserialized from disk.",
+    "edgehost_module_compile_seconds": "Time to compile one module.",
+    "edgehost_module_load_seconds": "Time to deserialize one compiled module.",
+    "edgehost_requests_total": "Function requests answered, by outcome.",
+    "edgehost_request_seconds": "Time from request received to response ready.",
+    "edgehost_ships_total": "Bundles shipped, by result.",
+}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counters: dict[tuple[str, Labels], float] = defaultdict(float)
+        self._summaries: dict[tuple[str, Labels], list[float]] = defaultdict(lambda: [0, 0.0])
+
+    @staticmethod
+    def _key(name: str, labels: dict[str, str] | None) -> tuple[str, Labels]:
+        return name, tuple(sorted((labels or {}).items()))
+
+    def inc(self, name: str, labels: dict[str, str] | None = None, by: float = 1) -> None:
+        with self._lock:
+            self._counters[self._key(name, labels)] += by
+
+    def observe(self, name: str, value: float, labels: dict[str, str] | None = None) -> None:
+        with self._lock:
+            summary = self._summaries[self._key(name, labels)]
+            summary[0] += 1
+            summary[1] += value
+
+    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
+        with self._lock:
+            return self._counters.get(self._key(name, labels), 0)
+
+    def render(self) -> str:
+        with self._lock:
+            counters = dict(self._counters)
+            summaries = {k: tuple(v) for k, v in self._summaries.items()}
+        lines: list[str] = []
+        seen: set[str] = set()
+
+        def header(name: str, kind: str) -> None:
+            if name not in seen:
+                seen.add(name)
+                lines.append(f"# HELP {name} {HELP.get(name, name)}")
+                lines.append(f"# TYPE {name} {kind}")
+
+        for (name, labels), value in sorted(counters.items()):
+            header(name, "counter")
+            lines.append(f"{name}{_fmt(labels)} {value:g}")
+        for (name, labels), (count, total) in sorted(summaries.items()):
+            header(name, "summary")
+            lines.append(f"{name}_count{_fmt(labels)} {count:g}")
+            lines.append(f"{name}_sum{_fmt(labels)} {total:.6f}")
+        return "\n".join(lines) + "\n"
+
+
+def _fmt(labels: Labels) -> str:
+    if not labels:
+        return ""
+    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
+    return "{" + inner + "}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

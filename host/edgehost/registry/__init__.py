@@ -1,0 +1,1 @@
+"""Accounts own functions; functions have immutable revisions (a module + its manifest)."""

@@ -1,0 +1,280 @@
+"""Functions, their immutable revisions, shipping, and lookup for request routing.
+
+LMDB layout (named databases):
+    functions       func_id                      -> FunctionRecord JSON
+    function_names  account_id "/" name          -> func_id   (names are unique per account)
+    function_slugs  name "-" func_id[:10]         -> func_id   (what a Host header names)
+    revisions       func_id "/" %08d revision    -> Revision JSON
+Modules themselves live in the BundleStore, compiled forms in the sandbox's cache.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+
+from edgehost.config import MIB, SandboxLimits
+from edgehost.errors import Conflict, Forbidden, InvalidBundle, NotFound, BadRequest
+from edgehost.metrics import Metrics
+from edgehost.registry.accounts import Account
+from edgehost.registry.bundles import BundleStore
+from edgehost.registry.manifest import Manifest, ManifestError, check_function_name, parse_manifest
+from edgehost.sandbox.engine import CompiledModule, ModuleRejected, Sandbox, module_hash
+from edgehost.storage.lmdb_env import LmdbEnv
+
+SLUG_ID_CHARS = 10
+
+
+@dataclass(frozen=True)
+class FunctionRecord:
+    func_id: str
+    account_id: str
+    name: str
+    created_at: float
+    current_revision: int | None = None
+
+    @property
+    def slug(self) -> str:
+        """The DNS label a function is addressed by: `{name}-{func_id[:10]}`."""
+        return f"{self.name}-{self.func_id[:SLUG_ID_CHARS]}"
+
+
+@dataclass(frozen=True)
+class Revision:
+    func_id: str
+    number: int
+    module_hash: str
+    module_size: int
+    manifest_text: str
+    manifest: dict
+    shipped_at: float
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Everything needed to serve a request for a function's current revision."""
+
+    function: FunctionRecord
+    revision: Revision
+    compiled: CompiledModule
+    memory_limit_bytes: int
+    timeout_ms: int
+    env_vars: dict[str, str]
+
+
+def _rev_key(func_id: str, number: int) -> bytes:
+    return f"{func_id}/{number:08d}".encode()
+
+
+class Functions:
+    def __init__(self, env: LmdbEnv, bundles: BundleStore, sandbox: Sandbox,
+                 limits: SandboxLimits, metrics: Metrics) -> None:
+        self._env = env
+        self._bundles = bundles
+        self._sandbox = sandbox
+        self._limits = limits
+        self._metrics = metrics
+        self._functions = env.db("functions")
+        self._names = env.db("function_names")
+        self._slugs = env.db("function_slugs")
+        self._revisions = env.db("revisions")
+        # slug -> Deployment; dropped whenever that function is shipped or deleted.
+        self._deployments: dict[str, Deployment] = {}
+        self._deployments_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ records
+
+    def _get(self, txn, func_id: str) -> FunctionRecord | None:
+        raw = txn.get(func_id.encode(), db=self._functions)
+        return FunctionRecord(**json.loads(raw)) if raw else None
+
+    def _put(self, txn, record: FunctionRecord) -> None:
+        txn.put(record.func_id.encode(), json.dumps(asdict(record)).encode(), db=self._functions)
+
+    def create(self, account: Account, name: str) -> FunctionRecord:
+        if (problem := check_function_name(name)) is not None:
+            raise BadRequest(problem)
+
+        def txn_fn(txn) -> FunctionRecord:
+            name_key = f"{account.account_id}/{name}".encode()
+            existing = txn.get(name_key, db=self._names)
+            if existing is not None:
+                raise Conflict(f"function name {name!r} is already used by function "
+                               f"{existing.decode()} on this account")
+            while True:  # a 10-hex-char slug prefix must be unique across all accounts
+                record = FunctionRecord(str(uuid.uuid4()), account.account_id, name, time.time())
+                if txn.get(record.slug.encode(), db=self._slugs) is None:
+                    break
+            self._put(txn, record)
+            txn.put(name_key, record.func_id.encode(), db=self._names)
+            txn.put(record.slug.encode(), record.func_id.encode(), db=self._slugs)
+            return record
+
+        return self._env.write(txn_fn)
+
+    def owned(self, account: Account, func_id: str) -> FunctionRecord:
+        """The function if `account` owns it: 404 when it does not exist, 403 when foreign."""
+        try:
+            func_id = str(uuid.UUID(func_id))
+        except ValueError:
+            raise NotFound(f"func_id {func_id!r} is not a UUID") from None
+        record = self._env.read(lambda txn: self._get(txn, func_id))
+        if record is None:
+            raise NotFound(f"no function {func_id}")
+        if record.account_id != account.account_id:
+            raise Forbidden(f"function {func_id} does not belong to this account")
+        return record
+
+    def list(self, account: Account) -> list[FunctionRecord]:
+        prefix = f"{account.account_id}/".encode()
+
+        def txn_fn(txn) -> list[FunctionRecord]:
+            out = []
+            cursor = txn.cursor(db=self._names)
+            if cursor.set_range(prefix):
+                for key, func_id in cursor:
+                    if not key.startswith(prefix):
+                        break
+                    record = self._get(txn, func_id.decode())
+                    if record is not None:
+                        out.append(record)
+            return out
+
+        return self._env.read(txn_fn)
+
+    def delete(self, account: Account, func_id: str) -> FunctionRecord:
+        record = self.owned(account, func_id)
+
+        def txn_fn(txn) -> None:
+            txn.delete(record.func_id.encode(), db=self._functions)
+            txn.delete(f"{record.account_id}/{record.name}".encode(), db=self._names)
+            txn.delete(record.slug.encode(), db=self._slugs)
+            cursor = txn.cursor(db=self._revisions)
+            prefix = f"{record.func_id}/".encode()
+            if cursor.set_range(prefix):
+                while cursor.key().startswith(prefix):
+                    if not cursor.delete():
+                        break
+
+        self._env.write(txn_fn)
+        self._forget(record.slug)
+        return record
+
+    def revisions(self, record: FunctionRecord) -> list[Revision]:
+        prefix = f"{record.func_id}/".encode()
+
+        def txn_fn(txn) -> list[Revision]:
+            cursor = txn.cursor(db=self._revisions)
+            out = []
+            if cursor.set_range(prefix):
+                for key, raw in cursor:
+                    if not key.startswith(prefix):
+                        break
+                    out.append(Revision(**json.loads(raw)))
+            return out
+
+        return self._env.read(txn_fn)
+
+    def revision(self, record: FunctionRecord, number: int) -> Revision | None:
+        raw = self._env.read(lambda txn: txn.get(_rev_key(record.func_id, number),
+                                                 db=self._revisions))
+        return Revision(**json.loads(raw)) if raw else None
+
+    # ------------------------------------------------------------------ ship
+
+    def ship(self, account: Account, func_id: str, wasm: bytes, manifest_text: str) -> Revision:
+        """Validate and compile a bundle, then record it as the function's next revision.
+
+        Nothing is recorded unless every check passes; all problems are reported together.
+        """
+        record = self.owned(account, func_id)
+        problems: list[str] = []
+        manifest: Manifest | None = None
+        try:
+            manifest = parse_manifest(manifest_text,
+                                      memory_cap_mib=self._limits.memory_cap_bytes // MIB,
+                                      timeout_cap_ms=self._limits.timeout_cap_ms)
+        except ManifestError as e:
+            problems.extend(f"telnyx.toml: {p}" for p in e.problems)
+        if manifest is not None:
+            if manifest.name != record.name:
+                problems.append(f"telnyx.toml: name = {manifest.name!r}: must equal the name of "
+                                f"the function being shipped ({record.name!r})")
+            if manifest.func_id is not None and manifest.func_id != record.func_id:
+                problems.append(f"telnyx.toml: edge_compute.func_id = {manifest.func_id!r}: "
+                                f"must equal the function being shipped ({record.func_id})")
+        memory_limit = self._memory_limit(manifest)
+        digest = module_hash(wasm)
+        try:
+            self._sandbox.compile(wasm, memory_limit_bytes=memory_limit)
+        except ModuleRejected as e:
+            problems.extend(f"module: {p}" for p in e.problems)
+        if problems:
+            self._metrics.inc("edgehost_ships_total", {"result": "refused"})
+            raise InvalidBundle(f"bundle refused: {len(problems)} problem(s)", details=problems)
+        assert manifest is not None
+        self._bundles.put(digest, wasm)
+
+        def txn_fn(txn) -> Revision:
+            current = self._get(txn, record.func_id)
+            if current is None:
+                raise NotFound(f"function {record.func_id} was deleted while shipping")
+            number = (current.current_revision or 0) + 1
+            revision = Revision(record.func_id, number, digest, len(wasm), manifest_text,
+                                manifest.to_json(), time.time(), list(manifest.warnings))
+            txn.put(_rev_key(record.func_id, number), json.dumps(asdict(revision)).encode(),
+                    db=self._revisions)
+            self._put(txn, FunctionRecord(**{**asdict(current), "current_revision": number}))
+            return revision
+
+        revision = self._env.write(txn_fn)
+        self._forget(record.slug)
+        self._metrics.inc("edgehost_ships_total", {"result": "ok"})
+        return revision
+
+    def _memory_limit(self, manifest: Manifest | None) -> int:
+        if manifest is not None and manifest.memory_mib is not None:
+            return manifest.memory_mib * MIB
+        return min(self._limits.memory_bytes, self._limits.memory_cap_bytes)
+
+    # ------------------------------------------------------------------ routing
+
+    def deployment(self, slug: str) -> Deployment | None:
+        """The live deployment a Host label names, or None (unknown, or never shipped)."""
+        deployment = self._deployments.get(slug)
+        if deployment is not None:
+            return deployment
+
+        def txn_fn(txn):
+            func_id = txn.get(slug.encode(), db=self._slugs)
+            record = self._get(txn, func_id.decode()) if func_id else None
+            if record is None or record.current_revision is None:
+                return None, None
+            raw = txn.get(_rev_key(record.func_id, record.current_revision), db=self._revisions)
+            return record, Revision(**json.loads(raw))
+
+        record, revision = self._env.read(txn_fn)
+        if record is None:
+            return None
+        manifest = revision.manifest
+        memory_mib = manifest["limits"]["memory_mib"]
+        memory_limit = memory_mib * MIB if memory_mib else self._memory_limit(None)
+        compiled = self._sandbox.load(revision.module_hash,
+                                      lambda: self._bundles.read(revision.module_hash),
+                                      memory_limit_bytes=memory_limit)
+        deployment = Deployment(record, revision, compiled, memory_limit,
+                                manifest["limits"]["timeout_ms"] or self._limits.timeout_ms,
+                                dict(manifest["env_vars"]))
+        with self._deployments_lock:
+            # Only cache if the function was not shipped or deleted meanwhile.
+            if self._env.read(lambda txn: self._get(txn, record.func_id)) == record:
+                self._deployments[slug] = deployment
+        return deployment
+
+    def _forget(self, slug: str) -> None:
+        with self._deployments_lock:
+            self._deployments.pop(slug, None)

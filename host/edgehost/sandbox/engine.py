@@ -1,0 +1,315 @@
+"""The one module that imports wasmtime.
+
+It owns the engine configuration (epoch interruption, stack cap), ship-time validation and
+compilation, the on-disk compiled-module cache, and running one guest entry point in a fresh
+store with memory and wall-clock limits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Mapping
+
+import wasmtime
+
+from edgehost.config import SandboxLimits
+from edgehost.metrics import Metrics
+from edgehost.sandbox.abi import (
+    FETCH_EXPORT,
+    HOST_IMPORTS,
+    IMPORT_MODULE,
+    INITIALIZE_EXPORT,
+    MEMORY_EXPORT,
+    ImportSignature,
+)
+from edgehost.sandbox.imports import IMPLEMENTATIONS, guarded
+from edgehost.sandbox.invocation import Invocation, InvocationStack
+from edgehost.sandbox.memory import GuestMemory
+
+log = logging.getLogger("edgehost.sandbox")
+
+WASM_PAGE = 65536
+WASMTIME_VERSION = importlib.metadata.version("wasmtime")
+
+
+class ModuleRejected(Exception):
+    """A module failed ship-time checks; `problems` lists every reason, each a full sentence."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class Outcome(Enum):
+    OK = "ok"
+    TIMEOUT = "timeout"  # the wall-clock budget ran out (epoch interrupt)
+    TRAP = "trap"  # the guest trapped, including stack overflow and its own aborts
+    GUEST_ERROR = "guest_error"  # the entry point returned non-zero
+
+
+@dataclass
+class InvocationResult:
+    outcome: Outcome
+    invocation: Invocation
+    detail: str = ""  # trap message etc.: for the function's log, never for clients
+    elapsed_s: float = 0.0
+
+    @property
+    def output(self) -> bytes:
+        return bytes(self.invocation.output)
+
+
+@dataclass
+class CompiledModule:
+    module_hash: str
+    pre: wasmtime.InstancePre
+    exports: frozenset[str]
+    memory_min_bytes: int
+    from_cache: bool = field(default=False)
+
+
+def module_hash(wasm: bytes) -> str:
+    return hashlib.sha256(wasm).hexdigest()
+
+
+def _signature_of(functype: wasmtime.FuncType) -> ImportSignature:
+    return ImportSignature(tuple(str(p) for p in functype.params),
+                           tuple(str(r) for r in functype.results))
+
+
+class EpochTicker:
+    """Advances the engine's epoch every tick so budgets are enforced in wall-clock time."""
+
+    def __init__(self, engine: wasmtime.Engine, tick_ms: int) -> None:
+        self._engine = engine
+        self._tick_s = tick_ms / 1000
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="edgehost-epoch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._tick_s):
+            self._engine.increment_epoch()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+class Sandbox:
+    """Compiles, caches and runs guest modules. One per host process."""
+
+    def __init__(self, limits: SandboxLimits, cache_dir: Path, metrics: Metrics) -> None:
+        self.limits = limits
+        self._metrics = metrics
+        config = wasmtime.Config()
+        config.epoch_interruption = True
+        config.max_wasm_stack = limits.max_wasm_stack
+        config.cranelift_opt_level = "speed"
+        self._engine = wasmtime.Engine(config)
+        # Serialized modules are only valid for the same wasmtime version and engine settings.
+        self._cache_key = f"wasmtime{WASMTIME_VERSION}-stack{limits.max_wasm_stack}"
+        self._cache_dir = cache_dir
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self._stack = InvocationStack()
+        self._linker = self._build_linker()
+        self._loaded: dict[str, CompiledModule] = {}
+        self._loaded_lock = threading.Lock()
+        self._ticker = EpochTicker(self._engine, limits.epoch_tick_ms)
+
+    def start(self) -> None:
+        self._ticker.start()
+
+    def close(self) -> None:
+        self._ticker.stop()
+
+    def _build_linker(self) -> wasmtime.Linker:
+        linker = wasmtime.Linker(self._engine)
+        for name, sig in HOST_IMPORTS.items():
+            functype = wasmtime.FuncType([_valtype(p) for p in sig.params],
+                                         [_valtype(r) for r in sig.results])
+            linker.define_func(IMPORT_MODULE, name, functype,
+                               guarded(name, IMPLEMENTATIONS[name], self._stack))
+        return linker
+
+    # ---------------------------------------------------------------- ship time
+
+    def compile(self, wasm: bytes, *, memory_limit_bytes: int,
+                required_exports: tuple[str, ...] = (FETCH_EXPORT,)) -> CompiledModule:
+        """Validate, check against the ABI, compile and cache. Runs no guest code."""
+        try:
+            wasmtime.Module.validate(self._engine, wasm)
+        except wasmtime.WasmtimeError as e:
+            raise ModuleRejected([f"module is not valid WebAssembly: {_first_line(e)}"]) from None
+        started = time.perf_counter()
+        module = wasmtime.Module(self._engine, wasm)
+        self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
+        self._metrics.inc("edgehost_modules_compiled_total")
+        compiled = self._check_and_prepare(module, module_hash(wasm), memory_limit_bytes,
+                                           required_exports)
+        self._write_cache(compiled.module_hash, module.serialize())
+        with self._loaded_lock:
+            self._loaded[compiled.module_hash] = compiled
+        return compiled
+
+    def _check_and_prepare(self, module: wasmtime.Module, digest: str, memory_limit_bytes: int,
+                           required_exports: tuple[str, ...]) -> CompiledModule:
+        problems: list[str] = []
+        for imp in module.imports:
+            where = f"import {imp.module}.{imp.name}"
+            expected = HOST_IMPORTS.get(imp.name) if imp.module == IMPORT_MODULE else None
+            if expected is None:
+                problems.append(f"{where} is not part of the edgehost ABI "
+                                f"(guests may import only {IMPORT_MODULE} functions)")
+            elif not isinstance(imp.type, wasmtime.FuncType):
+                problems.append(f"{where} must be a function {expected.render()}")
+            elif (actual := _signature_of(imp.type)) != expected:
+                problems.append(f"{where} has signature {actual.render()}, "
+                                f"the ABI defines {expected.render()}")
+        exports = {e.name: e.type for e in module.exports}
+        memory = exports.get(MEMORY_EXPORT)
+        memory_min = 0
+        if not isinstance(memory, wasmtime.MemoryType):
+            problems.append(f"module must export its memory as '{MEMORY_EXPORT}'")
+        else:
+            memory_min = memory.limits.min * WASM_PAGE
+            if memory_min > memory_limit_bytes:
+                problems.append(
+                    f"module's initial memory is {memory_min // 1024} KiB, above the function's "
+                    f"memory limit of {memory_limit_bytes // 1024} KiB")
+        for name in (*required_exports, INITIALIZE_EXPORT):
+            ty = exports.get(name)
+            want = "() -> i32" if name != INITIALIZE_EXPORT else "() -> ()"
+            if ty is None:
+                if name != INITIALIZE_EXPORT:
+                    problems.append(f"module must export function '{name}' {want}")
+            elif not isinstance(ty, wasmtime.FuncType) or _signature_of(ty).render() != want:
+                problems.append(f"export '{name}' must be a function {want}")
+        if problems:
+            raise ModuleRejected(problems)
+        return CompiledModule(digest, self._linker.instantiate_pre(module),
+                              frozenset(exports), memory_min)
+
+    # ---------------------------------------------------------------- compiled cache
+
+    def _cache_path(self, digest: str) -> Path:
+        return self._cache_dir / f"{digest}-{self._cache_key}.cwasm"
+
+    def _write_cache(self, digest: str, serialized: bytes | bytearray) -> None:
+        path = self._cache_path(digest)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+        tmp.write_bytes(serialized)
+        os.replace(tmp, path)
+
+    def load(self, digest: str, read_wasm: Callable[[], bytes], *,
+             memory_limit_bytes: int) -> CompiledModule:
+        """A compiled module: from memory, else the on-disk cache, else recompiled from source."""
+        compiled = self._loaded.get(digest)
+        if compiled is not None:
+            return compiled
+        with self._loaded_lock:
+            compiled = self._loaded.get(digest)
+            if compiled is not None:
+                return compiled
+            path = self._cache_path(digest)
+            module = None
+            if path.exists():
+                started = time.perf_counter()
+                try:
+                    module = wasmtime.Module.deserialize_file(self._engine, str(path))
+                    self._metrics.observe("edgehost_module_load_seconds",
+                                          time.perf_counter() - started)
+                    self._metrics.inc("edgehost_modules_loaded_from_cache_total")
+                except wasmtime.WasmtimeError as e:  # stale or damaged: fall back to compiling
+                    log.warning("compiled cache %s unusable (%s); recompiling", path.name,
+                                _first_line(e))
+            if module is None:
+                wasm = read_wasm()
+                if module_hash(wasm) != digest:
+                    raise RuntimeError(f"stored module {digest[:12]} does not match its hash")
+                started = time.perf_counter()
+                module = wasmtime.Module(self._engine, wasm)
+                self._metrics.observe("edgehost_module_compile_seconds",
+                                      time.perf_counter() - started)
+                self._metrics.inc("edgehost_modules_compiled_total")
+                self._write_cache(digest, module.serialize())
+            compiled = self._check_and_prepare(module, digest, memory_limit_bytes, ())
+            compiled.from_cache = True
+            self._loaded[digest] = compiled
+            return compiled
+
+    def forget(self, digest: str) -> None:
+        with self._loaded_lock:
+            self._loaded.pop(digest, None)
+
+    # ---------------------------------------------------------------- run time
+
+    def invoke(self, compiled: CompiledModule, entry: str, payload: bytes, *,
+               env_vars: Mapping[str, str], memory_limit_bytes: int,
+               timeout_ms: int) -> InvocationResult:
+        """Run `entry` once in a fresh store and instance. Never raises for guest behaviour."""
+        limits = self.limits
+        invocation = Invocation(input=payload, limits=limits, env_vars=env_vars)
+        store = wasmtime.Store(self._engine)
+        store.set_limits(memory_size=memory_limit_bytes, table_elements=limits.max_table_elements,
+                         instances=limits.max_instances, tables=limits.max_tables,
+                         memories=limits.max_memories)
+        # +1: the deadline counts whole ticks from now, and "now" may be late in a tick.
+        store.set_epoch_deadline(math.ceil(timeout_ms / limits.epoch_tick_ms) + 1)
+        started = time.perf_counter()
+        self._stack.push(invocation)
+        try:
+            instance = compiled.pre.instantiate(store)
+            exports = instance.exports(store)
+            invocation.memory = GuestMemory(store, exports[MEMORY_EXPORT])
+            if INITIALIZE_EXPORT in compiled.exports:
+                exports[INITIALIZE_EXPORT](store)
+            rc = exports[entry](store)
+            outcome = Outcome.OK if rc == 0 else Outcome.GUEST_ERROR
+            detail = "" if rc == 0 else f"{entry} returned {rc}"
+        except wasmtime.Trap as trap:
+            if trap.trap_code == wasmtime.TrapCode.INTERRUPT:
+                outcome, detail = Outcome.TIMEOUT, f"exceeded its {timeout_ms} ms budget"
+            else:
+                outcome, detail = Outcome.TRAP, _describe_trap(trap)
+        except wasmtime.WasmtimeError as e:  # e.g. instantiation beyond a store limit
+            outcome, detail = Outcome.TRAP, _first_line(e)
+        finally:
+            self._stack.pop()
+            invocation.memory = None
+            store.close()
+        return InvocationResult(outcome, invocation, detail, time.perf_counter() - started)
+
+
+_VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64,
+             "f32": wasmtime.ValType.f32, "f64": wasmtime.ValType.f64}
+
+
+def _valtype(name: str) -> wasmtime.ValType:
+    return _VALTYPES[name]()
+
+
+def _describe_trap(trap: wasmtime.Trap) -> str:
+    """A short, log-sized description: the trap kind, its cause and the top of the backtrace."""
+    code = trap.trap_code.name.lower() if trap.trap_code is not None else "trap"
+    text = trap.message or ""
+    cause = text.split("Caused by:", 1)[1].strip().splitlines()[0] if "Caused by:" in text else ""
+    frames = [line.strip() for line in text.splitlines()[1:4] if line.strip()[:1].isdigit()]
+    return "; ".join(part for part in (code, cause, " | ".join(frames)) if part)[:1024]
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

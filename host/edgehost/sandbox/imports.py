@@ -1,0 +1,153 @@
+"""Host import implementations for ABI v1, as plain Python over an `Invocation`.
+
+Every function here may raise freely; `guarded()` turns any exception into a status code and
+a recorded fault, because an exception raised into wasmtime-py travels through one
+process-wide slot and can surface in another thread's guest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Callable
+
+from edgehost.sandbox.abi import HOST_IMPORTS, LOG_LEVELS, Status
+from edgehost.sandbox.invocation import Invocation, InvocationStack, LogLine
+from edgehost.sandbox.memory import U32, OutOfBounds
+
+log = logging.getLogger("edgehost.sandbox")
+
+
+class ImportError_(Exception):
+    """Raised inside an import implementation to return `status` to the guest."""
+
+    def __init__(self, status: Status, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+def _memory(inv: Invocation):
+    if inv.memory is None:  # the guest called an import during instantiation, before export lookup
+        raise ImportError_(Status.NOT_PERMITTED, "guest memory is not available yet")
+    return inv.memory
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ImportError_(Status.INVALID_ARGUMENT, f"{what} is not valid UTF-8: {e}") from None
+
+
+def input_len(inv: Invocation) -> int:
+    return len(inv.input)
+
+
+def input_read(inv: Invocation, ptr: int, length: int) -> int:
+    return _memory(inv).write(ptr, inv.input, length)
+
+
+def output_write(inv: Invocation, ptr: int, length: int) -> int:
+    memory = _memory(inv)
+    memory.check(ptr, length)
+    length &= U32
+    if len(inv.output) + length > inv.limits.max_output_bytes:
+        inv.output_overflowed = True
+        raise ImportError_(
+            Status.TOO_LARGE, f"output would exceed {inv.limits.max_output_bytes} bytes")
+    inv.output += memory.read(ptr, length)
+    return Status.OK
+
+
+def result_read(inv: Invocation, ptr: int, length: int) -> int:
+    memory = _memory(inv)
+    memory.check(ptr, length)
+    if inv.result is None:
+        raise ImportError_(Status.NOT_FOUND, "the result slot is empty")
+    return memory.write(ptr, inv.result, length)
+
+
+def env_get(inv: Invocation, name_ptr: int, name_len: int) -> int:
+    name = _utf8(_memory(inv).read(name_ptr, name_len), "env var name")
+    value = inv.env_vars.get(name)
+    if value is None:
+        inv.result = None
+        return Status.NOT_FOUND  # an expected answer, not a fault
+    inv.result = value.encode("utf-8")
+    return len(inv.result)
+
+
+def log_(inv: Invocation, level: int, ptr: int, length: int) -> int:
+    if not 0 <= level < len(LOG_LEVELS):
+        raise ImportError_(Status.INVALID_ARGUMENT, f"log level {level} is not 0-3")
+    memory = _memory(inv)
+    memory.check(ptr, length)
+    limits = inv.limits
+    length &= U32
+    if len(inv.logs) >= limits.max_log_lines or inv.log_bytes + length > limits.max_log_bytes:
+        inv.logs_dropped += 1
+        return Status.LIMIT_EXCEEDED  # a quota, not a fault: the guest is told, nothing logged
+    message = memory.read(ptr, length).decode("utf-8", errors="replace")
+    inv.logs.append(LogLine(LOG_LEVELS[level], message))
+    inv.log_bytes += length
+    return Status.OK
+
+
+def set_error_message(inv: Invocation, ptr: int, length: int) -> int:
+    memory = _memory(inv)
+    memory.check(ptr, length)  # the whole range must be valid, though only a prefix is kept
+    kept = memory.read(ptr, min(length & U32, inv.limits.max_error_message_bytes))
+    inv.error_message = kept.decode("utf-8", errors="replace")
+    return Status.OK
+
+
+def clock_now_ms(inv: Invocation) -> int:
+    return time.time_ns() // 1_000_000
+
+
+def random_fill(inv: Invocation, ptr: int, length: int) -> int:
+    memory = _memory(inv)
+    memory.check(ptr, length)
+    length &= U32
+    if length > inv.limits.max_random_bytes:
+        raise ImportError_(Status.TOO_LARGE, f"random_fill of {length} bytes exceeds "
+                                             f"{inv.limits.max_random_bytes}")
+    memory.write(ptr, os.urandom(length), length)
+    return Status.OK
+
+
+IMPLEMENTATIONS: dict[str, Callable[..., int]] = {
+    "input_len": input_len,
+    "input_read": input_read,
+    "output_write": output_write,
+    "result_read": result_read,
+    "env_get": env_get,
+    "log": log_,
+    "set_error_message": set_error_message,
+    "clock_now_ms": clock_now_ms,
+    "random_fill": random_fill,
+}
+assert IMPLEMENTATIONS.keys() == HOST_IMPORTS.keys(), "abi.HOST_IMPORTS and imports disagree"
+
+
+def guarded(name: str, impl: Callable[..., int], stack: InvocationStack) -> Callable[..., int]:
+    """Wrap an implementation so it finds its invocation and can never raise into wasmtime."""
+    error_result = Status.INTERNAL
+
+    def host_function(*args: int) -> int:
+        inv = stack.current()
+        if inv is None:  # cannot happen while the engine pushes before every call
+            return error_result
+        try:
+            return int(impl(inv, *args))
+        except OutOfBounds as e:
+            return inv.record_fault(name, Status.OUT_OF_BOUNDS, str(e))
+        except ImportError_ as e:
+            return inv.record_fault(name, e.status, str(e))
+        except BaseException as e:  # noqa: BLE001 - nothing may propagate into wasmtime
+            log.exception("host import %s failed", name)
+            return inv.record_fault(name, Status.INTERNAL, f"host fault: {type(e).__name__}")
+
+    host_function.__name__ = f"edgehost_v1.{name}"
+    return host_function

@@ -1,0 +1,1 @@
+"""Durable state: the LMDB environment every part of the host stores into."""

@@ -1,0 +1,111 @@
+"""Shared fixtures: WAT guests compiled at test time, and a real host on 127.0.0.1.
+
+`live_host` runs the real app under a real uvicorn server in a thread, on an ephemeral
+loopback port, with LMDB in a temp dir. Tests talk to it over HTTP only.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+import uvicorn
+import wasmtime
+
+from edgehost.app import build_host, create_app
+from edgehost.config import HostConfig, SandboxLimits
+
+ROOT = Path(__file__).resolve().parent.parent
+WAT_DIR = ROOT / "tests" / "wat"
+EXAMPLES = ROOT / "examples"
+TEST_KEY = "ehk_test_admin_key_0123456789"
+
+
+def wat(name: str) -> bytes:
+    """A test guest from tests/wat/, compiled to a module."""
+    return bytes(wasmtime.wat2wasm((WAT_DIR / f"{name}.wat").read_text()))
+
+
+def manifest(name: str, extra: str = "") -> str:
+    return f'name = "{name}"\nmain = "src/index.ts"\ncompatibility_date = "2026-05-01"\n{extra}'
+
+
+@dataclass
+class LiveHost:
+    base_url: str
+    port: int
+    key: str
+    client: httpx.Client
+    host: object  # edgehost.app.Host, for tests that inspect metrics
+
+    def admin(self, method: str, path: str, key: str | None = "default", **kw) -> httpx.Response:
+        headers = kw.pop("headers", {})
+        use = self.key if key == "default" else key
+        if use is not None:
+            headers["authorization"] = f"Bearer {use}"
+        return self.client.request(method, f"/__edgehost/v1{path}", headers=headers, **kw)
+
+    def create_function(self, name: str, key: str | None = "default") -> dict:
+        r = self.admin("POST", "/functions", key=key, json={"name": name})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def ship(self, func_id: str, module: bytes, manifest_text: str,
+             key: str | None = "default") -> httpx.Response:
+        return self.admin("POST", f"/functions/{func_id}/revisions", key=key,
+                          files={"module": ("m.wasm", module, "application/wasm"),
+                                 "manifest": ("telnyx.toml", manifest_text, "text/plain")})
+
+    def deploy(self, name: str, module: bytes, extra_manifest: str = "",
+               key: str | None = "default") -> dict:
+        """Create a function and ship a module to it; returns the function JSON."""
+        func = self.create_function(name, key=key)
+        r = self.ship(func["func_id"], module, manifest(name, extra_manifest), key=key)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def call(self, slug: str, path: str = "/", method: str = "GET", **kw) -> httpx.Response:
+        """Reach a function by Host header, as a browser or curl would via *.localhost."""
+        headers = {"host": f"{slug}.localhost:{self.port}", **kw.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kw)
+
+
+def serve_in_thread(app, timeout: float = 10.0) -> tuple[uvicorn.Server, threading.Thread, int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    return server, thread, port
+
+
+@pytest.fixture
+def host_config(tmp_path: Path) -> HostConfig:
+    # A short budget keeps the hostile-guest tests quick; the default is 30 s.
+    return HostConfig(data_dir=tmp_path / "data",
+                      limits=SandboxLimits(timeout_ms=2000, memory_bytes=32 * 1024 * 1024,
+                                           memory_cap_bytes=64 * 1024 * 1024))
+
+
+@pytest.fixture
+def live_host(host_config: HostConfig) -> Iterator[LiveHost]:
+    host = build_host(host_config, env_key=TEST_KEY)
+    server, thread, port = serve_in_thread(create_app(host_config, host))
+    base = f"http://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, timeout=30) as client:
+        yield LiveHost(base, port, TEST_KEY, client, host)
+    server.should_exit = True
+    thread.join(timeout=10)
