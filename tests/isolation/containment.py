@@ -1,0 +1,61 @@
+"""Run an attack while a well-behaved function is polled, and report both outcomes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import httpx
+
+from tests.conftest import LiveHost, wat
+
+
+@dataclass
+class Containment:
+    attack_response: httpx.Response
+    attack_seconds: float
+    bystander_answers: list[tuple[int, str]] = field(default_factory=list)
+
+    def assert_bystander_kept_answering(self) -> None:
+        assert self.bystander_answers, "the bystander was never polled during the attack"
+        bad = [a for a in self.bystander_answers if a != (200, "ok")]
+        assert not bad, f"bystander answered wrongly during the attack: {bad[:5]}"
+
+
+def run_attack(live_host: LiveHost, attack: Callable[[], httpx.Response],
+               min_polls: int = 3) -> Containment:
+    """Deploy a bystander, poll it in a thread for the whole attack, return both results."""
+    bystander = live_host.deploy(f"bystander{time.monotonic_ns() % 10**6}", wat("static_ok"))
+    done = threading.Event()
+    answers: list[tuple[int, str]] = []
+
+    def poll() -> None:
+        with httpx.Client(base_url=live_host.base_url, timeout=10) as client:
+            while not done.is_set() or len(answers) < min_polls:
+                r = client.get("/", headers={"host": f"{bystander['slug']}.localhost"})
+                answers.append((r.status_code, r.text))
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    started = time.monotonic()
+    try:
+        response = attack()
+    finally:
+        elapsed = time.monotonic() - started
+        done.set()
+        poller.join(timeout=30)
+    return Containment(response, elapsed, answers)
+
+
+def function_log(live_host: LiveHost, func_id: str) -> list[dict]:
+    r = live_host.admin("GET", f"/functions/{func_id}/logs")
+    assert r.status_code == 200, r.text
+    return r.json()["entries"]
+
+
+def failure_entry(live_host: LiveHost, func_id: str, error_id: str) -> dict:
+    entries = [e for e in function_log(live_host, func_id) if e.get("error_id") == error_id]
+    assert len(entries) == 1, f"no log entry for {error_id}"
+    return entries[0]
