@@ -6,7 +6,9 @@ import json
 import logging
 import time
 
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# Attributes every LogRecord has; anything else was passed as `extra=` and is worth keeping.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message", "asctime", "color_message"}  # uvicorn adds an ANSI-coloured duplicate of msg
 
 
 class JsonFormatter(logging.Formatter):
