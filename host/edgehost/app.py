@@ -10,25 +10,32 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
 from edgehost.errors import EdgehostError
 from edgehost.function_logs import FunctionLogs
 from edgehost.http.admin import admin_router
 from edgehost.http.function_traffic import FunctionTraffic, host_error, resolve_target
 from edgehost.metrics import Metrics
+from edgehost.registry import actor_types
 from edgehost.registry.accounts import Accounts
 from edgehost.registry.bootstrap import DefaultAccount, ensure_default_account
 from edgehost.registry.bundles import BundleStore
 from edgehost.registry.functions import Functions
 from edgehost.sandbox.engine import Sandbox
+from edgehost.storage import actor_storage
+from edgehost.storage.actor_storage import ActorStorage
+from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv
 
 HOST_PREFIX = "/__edgehost"
 LMDB_DATABASES = ("accounts", "account_names", "api_keys", "functions", "function_names",
-                  "function_slugs", "revisions")
+                  "function_slugs", "revisions", actor_types.OWNERS_DB,
+                  *actor_storage.DATABASES)
 
 
 @dataclass
@@ -42,9 +49,18 @@ class Host:
     accounts: Accounts
     functions: Functions
     logs: FunctionLogs
+    committer: GroupCommitter
+    actors: ActorSystem
     default_account: DefaultAccount
 
+    def start(self) -> None:
+        self.sandbox.start()
+        self.committer.start()
+        self.actors.start()
+
     def close(self) -> None:
+        self.actors.close()
+        self.committer.close()  # every queued turn is made durable before LMDB closes
         self.sandbox.close()
         self.env.close()
 
@@ -88,18 +104,25 @@ def build_host(config: HostConfig, env_key: str | None = None) -> Host:
     accounts = Accounts(env)
     functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics)
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes)
+    committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
+    actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env), committer, logs,
+                         metrics)
     default = ensure_default_account(accounts, data_dir, env_key)
-    return Host(config, metrics, env, sandbox, accounts, functions, logs, default)
+    return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, actors,
+                default)
 
 
 def create_app(config: HostConfig, host: Host | None = None) -> FastAPI:
     if host is None:
         host = build_host(config, os.environ.get("EDGEHOST_API_KEY"))
-    traffic = FunctionTraffic(config, host.functions, host.sandbox, host.logs, host.metrics)
+    traffic = FunctionTraffic(config, host.functions, host.sandbox, host.actors, host.logs,
+                              host.metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        host.sandbox.start()
+        # Guest work runs on worker threads; a caller waiting in an actor mailbox holds one.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = config.worker_threads
+        host.start()
         try:
             yield
         finally:

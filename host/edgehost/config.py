@@ -30,6 +30,23 @@ class SandboxLimits:
 
 
 @dataclass(frozen=True)
+class ActorLimits:
+    """Stateful-actor knobs (spec sections 3 and 6)."""
+
+    call_timeout_ms: int = 30_000  # an RPC call, including its wait in the mailbox
+    init_timeout_ms: int = 30_000  # the activation's init turn (constructor)
+    mailbox_depth: int = 1000  # calls waiting on one instance before ActorOverloadedError
+    idle_eviction_s: float = 60.0
+    max_activations: int = 10_000  # live activations; least recently used idle ones go first
+    max_name_bytes: int = 1024
+    max_key_bytes: int = 2048
+    max_value_bytes: int = 128 * 1024
+    list_default_limit: int = 128
+    list_max_limit: int = 1000
+    group_commit_max_turns: int = 256  # turns whose writes may share one fsync
+
+
+@dataclass(frozen=True)
 class HostConfig:
     data_dir: Path = Path(".edgehost")
     host: str = "127.0.0.1"
@@ -41,6 +58,8 @@ class HostConfig:
     lmdb_map_size: int = 64 * 1024 * MIB  # sparse file: reserving 64 GiB costs nothing
     function_log_max_bytes: int = 1 * MIB  # per function; one rotated file is kept
     limits: SandboxLimits = field(default_factory=SandboxLimits)
+    actors: ActorLimits = field(default_factory=ActorLimits)
+    worker_threads: int = 64  # guest work runs on these; nested actor calls reuse the caller's
 
     @property
     def public_port_suffix(self) -> str:

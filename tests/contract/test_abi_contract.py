@@ -9,6 +9,7 @@ from edgehost.config import SandboxLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox.abi import HOST_IMPORTS, IMPORT_MODULE, Status
 from edgehost.sandbox.engine import Outcome, Sandbox
+from edgehost.sandbox.invocation import Invocation
 from tests.conftest import ROOT
 
 ABI_DOC = ROOT / "guest-sdk" / "ABI.md"
@@ -54,7 +55,8 @@ def test_contract_module_instantiates_against_the_real_linker(tmp_path: Path):
     try:
         compiled = sandbox.compile(bytes(wasmtime.wat2wasm(CONTRACT.read_text())),
                                    memory_limit_bytes=1 << 20)
-        result = sandbox.invoke(compiled, "edgehost_fetch", b"", env_vars={},
+        result = sandbox.invoke(compiled, "edgehost_fetch",
+                                Invocation(input=b"", limits=sandbox.limits),
                                 memory_limit_bytes=1 << 20, timeout_ms=1000)
         assert result.outcome is Outcome.OK, result.detail
     finally:

@@ -54,6 +54,8 @@ def _revision_json(revision: Revision, *, full: bool = False) -> dict[str, Any]:
            "warnings": revision.warnings}
     if full:
         out["manifest"] = revision.manifest
+        out["actor_classes"] = revision.actor_classes
+        out["owned_types"] = revision.owned_types
     return out
 
 
@@ -96,6 +98,7 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
         current = next((r for r in revisions if r.number == record.current_revision), None)
         return {**_function_json(request, config, record),
                 "current": _revision_json(current, full=True) if current else None,
+                "bindings": functions.bindings_status(record, current) if current else [],
                 "revisions": [_revision_json(r) for r in revisions]}
 
     @router.delete("/functions/{func_id}")

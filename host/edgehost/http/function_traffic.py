@@ -18,12 +18,14 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
+from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
 from edgehost.function_logs import FunctionLogs
 from edgehost.metrics import Metrics
 from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import FETCH_EXPORT
 from edgehost.sandbox.engine import InvocationResult, Outcome, Sandbox
+from edgehost.sandbox.invocation import Invocation
 from edgehost.sandbox.wire import GuestRequest, MalformedResponse, decode_response, encode_request
 
 log = logging.getLogger("edgehost.http")
@@ -67,8 +69,9 @@ def resolve_target(host_header: str, path: str, base_domain: str) -> Target | No
 
 class FunctionTraffic:
     def __init__(self, config: HostConfig, functions: Functions, sandbox: Sandbox,
-                 logs: FunctionLogs, metrics: Metrics) -> None:
+                 actors: ActorSystem, logs: FunctionLogs, metrics: Metrics) -> None:
         self._config = config
+        self._actors = actors
         self._functions = functions
         self._sandbox = sandbox
         self._logs = logs
@@ -94,10 +97,12 @@ class FunctionTraffic:
             (f"?{query}" if query else "")
         payload = encode_request(GuestRequest(request.method, url,
                                               list(request.headers.items()), bytes(body)))
+        invocation = Invocation(
+            input=payload, limits=self._sandbox.limits, env_vars=deployment.env_vars,
+            actors=self._actors.caller_for(deployment) if deployment.bindings else None)
         result = await anyio.to_thread.run_sync(partial(
-            self._sandbox.invoke, deployment.compiled, FETCH_EXPORT, payload,
-            env_vars=deployment.env_vars, memory_limit_bytes=deployment.memory_limit_bytes,
-            timeout_ms=deployment.timeout_ms))
+            self._sandbox.invoke, deployment.compiled, FETCH_EXPORT, invocation,
+            memory_limit_bytes=deployment.memory_limit_bytes, timeout_ms=deployment.timeout_ms))
         response = self._respond(deployment, result)
         self._metrics.observe("edgehost_request_seconds", time.perf_counter() - started)
         return response

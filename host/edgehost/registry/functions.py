@@ -5,6 +5,7 @@ LMDB layout (named databases):
     function_names  account_id "/" name          -> func_id   (names are unique per account)
     function_slugs  name "-" func_id[:10]         -> func_id   (what a Host header names)
     revisions       func_id "/" %08d revision    -> Revision JSON
+    actor_owners    account_id "/" type          -> func_id   (see actor_types.py)
 Modules themselves live in the BundleStore, compiled forms in the sandbox's cache.
 """
 
@@ -19,9 +20,11 @@ from dataclasses import asdict, dataclass, field
 from edgehost.config import MIB, SandboxLimits
 from edgehost.errors import Conflict, Forbidden, InvalidBundle, NotFound, BadRequest
 from edgehost.metrics import Metrics
+from edgehost.registry import actor_types
 from edgehost.registry.accounts import Account
 from edgehost.registry.bundles import BundleStore
 from edgehost.registry.manifest import Manifest, ManifestError, check_function_name, parse_manifest
+from edgehost.sandbox.abi import ACTOR_CALL_EXPORT, ACTOR_INIT_EXPORT, FETCH_EXPORT
 from edgehost.sandbox.engine import CompiledModule, ModuleRejected, Sandbox, module_hash
 from edgehost.storage.lmdb_env import LmdbEnv
 
@@ -52,6 +55,8 @@ class Revision:
     manifest: dict
     shipped_at: float
     warnings: list[str] = field(default_factory=list)
+    actor_classes: dict[str, list[str]] = field(default_factory=dict)  # from the module
+    owned_types: list[str] = field(default_factory=list)  # declared in [[actors]] and exported
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class Deployment:
     memory_limit_bytes: int
     timeout_ms: int
     env_vars: dict[str, str]
+    bindings: dict[str, str]  # binding -> actor type, from this function's own manifest
+    actor_classes: dict[str, frozenset[str]]  # class -> public methods, for owners
 
 
 def _rev_key(func_id: str, number: int) -> bytes:
@@ -82,7 +89,8 @@ class Functions:
         self._names = env.db("function_names")
         self._slugs = env.db("function_slugs")
         self._revisions = env.db("revisions")
-        # slug -> Deployment; dropped whenever that function is shipped or deleted.
+        self._owners = env.db(actor_types.OWNERS_DB)
+        # func_id -> Deployment; dropped whenever that function is shipped or deleted.
         self._deployments: dict[str, Deployment] = {}
         self._deployments_lock = threading.Lock()
 
@@ -149,7 +157,13 @@ class Functions:
     def delete(self, account: Account, func_id: str) -> FunctionRecord:
         record = self.owned(account, func_id)
 
+        current = self.revision(record, record.current_revision) \
+            if record.current_revision else None
+
         def txn_fn(txn) -> None:
+            for type_ in current.owned_types if current else ():
+                actor_types.release_owner(txn, self._owners, record.account_id, type_,
+                                          record.func_id)
             txn.delete(record.func_id.encode(), db=self._functions)
             txn.delete(f"{record.account_id}/{record.name}".encode(), db=self._names)
             txn.delete(record.slug.encode(), db=self._slugs)
@@ -161,7 +175,7 @@ class Functions:
                         break
 
         self._env.write(txn_fn)
-        self._forget(record.slug)
+        self._forget(record.func_id)
         return record
 
     def revisions(self, record: FunctionRecord) -> list[Revision]:
@@ -209,8 +223,14 @@ class Functions:
                                 f"must equal the function being shipped ({record.func_id})")
         memory_limit = self._memory_limit(manifest)
         digest = module_hash(wasm)
+        classes, section_problems = actor_types.read_actor_classes(wasm)
+        problems.extend(f"module: {p}" for p in section_problems)
+        declared = {a.type for a in manifest.actors} if manifest else set()
+        owned = sorted(declared & classes.keys())
+        required = (FETCH_EXPORT,) + ((ACTOR_INIT_EXPORT, ACTOR_CALL_EXPORT) if owned else ())
         try:
-            self._sandbox.compile(wasm, memory_limit_bytes=memory_limit)
+            self._sandbox.compile(wasm, memory_limit_bytes=memory_limit,
+                                  required_exports=required)
         except ModuleRejected as e:
             problems.extend(f"module: {p}" for p in e.problems)
         if problems:
@@ -223,18 +243,50 @@ class Functions:
             current = self._get(txn, record.func_id)
             if current is None:
                 raise NotFound(f"function {record.func_id} was deleted while shipping")
+            warnings = list(manifest.warnings)
+            for type_ in owned:
+                holder = actor_types.owner_of(txn, self._owners, record.account_id, type_)
+                if holder is not None and holder != record.func_id:
+                    holder_record = self._get(txn, holder)
+                    holder_name = holder_record.name if holder_record else "?"
+                    raise InvalidBundle("bundle refused: 1 problem(s)", details=[
+                        f"telnyx.toml: actor type {type_!r} is already owned by function "
+                        f"{holder_name!r} ({holder}) on this account; a type has one owner"])
+            for binding in manifest.actors:
+                if binding.type not in owned and actor_types.owner_of(
+                        txn, self._owners, record.account_id, binding.type) is None:
+                    warnings.append(
+                        f"binding {binding.binding!r}: actor type {binding.type!r} has no owner "
+                        f"on this account yet; its calls fail with ActorUnresolvedBindingError "
+                        f"until the function exporting the class ships")
+            previous = self._revision_in(txn, record.func_id, current.current_revision)
+            for type_ in (previous.owned_types if previous else []):
+                if type_ not in owned:
+                    actor_types.release_owner(txn, self._owners, record.account_id, type_,
+                                              record.func_id)
+            for type_ in owned:
+                actor_types.set_owner(txn, self._owners, record.account_id, type_,
+                                      record.func_id)
             number = (current.current_revision or 0) + 1
             revision = Revision(record.func_id, number, digest, len(wasm), manifest_text,
-                                manifest.to_json(), time.time(), list(manifest.warnings))
+                                manifest.to_json(), time.time(), warnings, classes, owned)
             txn.put(_rev_key(record.func_id, number), json.dumps(asdict(revision)).encode(),
                     db=self._revisions)
             self._put(txn, FunctionRecord(**{**asdict(current), "current_revision": number}))
             return revision
 
-        revision = self._env.write(txn_fn)
-        self._forget(record.slug)
+        try:
+            revision = self._env.write(txn_fn)
+        except InvalidBundle:
+            self._metrics.inc("edgehost_ships_total", {"result": "refused"})
+            raise
+        self._forget(record.func_id)
         self._metrics.inc("edgehost_ships_total", {"result": "ok"})
         return revision
+
+    def _revision_in(self, txn, func_id: str, number: int | None) -> Revision | None:
+        raw = txn.get(_rev_key(func_id, number), db=self._revisions) if number else None
+        return Revision(**json.loads(raw)) if raw else None
 
     def _memory_limit(self, manifest: Manifest | None) -> int:
         if manifest is not None and manifest.memory_mib is not None:
@@ -245,20 +297,27 @@ class Functions:
 
     def deployment(self, slug: str) -> Deployment | None:
         """The live deployment a Host label names, or None (unknown, or never shipped)."""
-        deployment = self._deployments.get(slug)
+        func_id = self._env.read(lambda txn: txn.get(slug.encode(), db=self._slugs))
+        return self.deployment_by_id(func_id.decode()) if func_id else None
+
+    def owner_deployment(self, account_id: str, type_: str) -> Deployment | None:
+        """The deployment of the function that owns `type_` on this account, if any."""
+        func_id = self._env.read(
+            lambda txn: actor_types.owner_of(txn, self._owners, account_id, type_))
+        return self.deployment_by_id(func_id) if func_id else None
+
+    def deployment_by_id(self, func_id: str) -> Deployment | None:
+        deployment = self._deployments.get(func_id)
         if deployment is not None:
             return deployment
 
         def txn_fn(txn):
-            func_id = txn.get(slug.encode(), db=self._slugs)
-            record = self._get(txn, func_id.decode()) if func_id else None
-            if record is None or record.current_revision is None:
-                return None, None
-            raw = txn.get(_rev_key(record.func_id, record.current_revision), db=self._revisions)
-            return record, Revision(**json.loads(raw))
+            record = self._get(txn, func_id)
+            return record, self._revision_in(txn, func_id, record.current_revision if record
+                                             else None)
 
         record, revision = self._env.read(txn_fn)
-        if record is None:
+        if record is None or revision is None:
             return None
         manifest = revision.manifest
         memory_mib = manifest["limits"]["memory_mib"]
@@ -266,15 +325,34 @@ class Functions:
         compiled = self._sandbox.load(revision.module_hash,
                                       lambda: self._bundles.read(revision.module_hash),
                                       memory_limit_bytes=memory_limit)
-        deployment = Deployment(record, revision, compiled, memory_limit,
-                                manifest["limits"]["timeout_ms"] or self._limits.timeout_ms,
-                                dict(manifest["env_vars"]))
+        deployment = Deployment(
+            record, revision, compiled, memory_limit,
+            manifest["limits"]["timeout_ms"] or self._limits.timeout_ms,
+            dict(manifest["env_vars"]),
+            {a["binding"]: a["type"] for a in manifest["actors"]},
+            {c: frozenset(m) for c, m in revision.actor_classes.items()
+             if c in revision.owned_types})
         with self._deployments_lock:
             # Only cache if the function was not shipped or deleted meanwhile.
-            if self._env.read(lambda txn: self._get(txn, record.func_id)) == record:
-                self._deployments[slug] = deployment
+            if self._env.read(lambda txn: self._get(txn, func_id)) == record:
+                self._deployments[func_id] = deployment
         return deployment
 
-    def _forget(self, slug: str) -> None:
+    def bindings_status(self, record: FunctionRecord, revision: Revision) -> list[dict]:
+        """Each binding of a revision: its role (owner/reference) and whether it resolves."""
+        out = []
+        for binding in revision.manifest["actors"]:
+            type_ = binding["type"]
+            owner_id = self._env.read(
+                lambda txn: actor_types.owner_of(txn, self._owners, record.account_id, type_))
+            owner = self._env.read(lambda txn: self._get(txn, owner_id)) if owner_id else None
+            out.append({"binding": binding["binding"], "type": type_,
+                        "role": "owner" if type_ in revision.owned_types else "reference",
+                        "resolved": owner is not None,
+                        "owner": {"func_id": owner.func_id, "name": owner.name}
+                        if owner else None})
+        return out
+
+    def _forget(self, func_id: str) -> None:
         with self._deployments_lock:
-            self._deployments.pop(slug, None)
+            self._deployments.pop(func_id, None)

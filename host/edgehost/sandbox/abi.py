@@ -22,7 +22,21 @@ class Status(IntEnum):
     INVALID_ARGUMENT = -4
     LIMIT_EXCEEDED = -5
     NOT_PERMITTED = -6
+    ACTOR_ERROR = -7
+    CODEC_ERROR = -8
     INTERNAL = -100
+
+
+class AbiError(Exception):
+    """Raised by host-side code to make the current import return `status` to the guest.
+
+    `detail` is parked in the guest's result slot, so the guest can surface it as a message.
+    """
+
+    def __init__(self, status: Status, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -50,9 +64,23 @@ HOST_IMPORTS: dict[str, ImportSignature] = {
     "set_error_message": _sig("i32 i32"),
     "clock_now_ms": _sig("", "i64"),
     "random_fill": _sig("i32 i32"),
+    # actor storage: only inside an actor turn
+    "storage_get": _sig("i32 i32"),
+    "storage_put": _sig("i32 i32 i32 i32"),
+    "storage_delete": _sig("i32 i32"),
+    "storage_list": _sig("i32 i32"),
+    "storage_delete_all": _sig(""),
+    "storage_txn_begin": _sig(""),
+    "storage_txn_commit": _sig(""),
+    "storage_txn_rollback": _sig(""),
+    # actor calls
+    "actor_call": _sig("i32 i32 i32 i32 i32 i32 i32 i32"),
 }
 
 FETCH_EXPORT = "edgehost_fetch"
+ACTOR_INIT_EXPORT = "edgehost_actor_init"
+ACTOR_CALL_EXPORT = "edgehost_actor_call"
+ACTORS_SECTION = "edgehost.actors"
 INITIALIZE_EXPORT = "_initialize"
 MEMORY_EXPORT = "memory"
 

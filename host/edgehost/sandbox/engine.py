@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable
 
 import wasmtime
 
@@ -256,27 +256,53 @@ class Sandbox:
 
     # ---------------------------------------------------------------- run time
 
-    def invoke(self, compiled: CompiledModule, entry: str, payload: bytes, *,
-               env_vars: Mapping[str, str], memory_limit_bytes: int,
-               timeout_ms: int) -> InvocationResult:
+    def new_instance(self, compiled: CompiledModule, memory_limit_bytes: int) -> GuestInstance:
+        """A store for one guest instance; it is instantiated by its first `run`."""
+        return GuestInstance(self, compiled, memory_limit_bytes)
+
+    def invoke(self, compiled: CompiledModule, entry: str, invocation: Invocation, *,
+               memory_limit_bytes: int, timeout_ms: int) -> InvocationResult:
         """Run `entry` once in a fresh store and instance. Never raises for guest behaviour."""
-        limits = self.limits
-        invocation = Invocation(input=payload, limits=limits, env_vars=env_vars)
-        store = wasmtime.Store(self._engine)
-        store.set_limits(memory_size=memory_limit_bytes, table_elements=limits.max_table_elements,
-                         instances=limits.max_instances, tables=limits.max_tables,
-                         memories=limits.max_memories)
-        # +1: the deadline counts whole ticks from now, and "now" may be late in a tick.
-        store.set_epoch_deadline(math.ceil(timeout_ms / limits.epoch_tick_ms) + 1)
-        started = time.perf_counter()
-        self._stack.push(invocation)
+        instance = self.new_instance(compiled, memory_limit_bytes)
         try:
-            instance = compiled.pre.instantiate(store)
-            exports = instance.exports(store)
-            invocation.memory = GuestMemory(store, exports[MEMORY_EXPORT])
-            if INITIALIZE_EXPORT in compiled.exports:
-                exports[INITIALIZE_EXPORT](store)
-            rc = exports[entry](store)
+            return instance.run(entry, invocation, timeout_ms)
+        finally:
+            instance.close()
+
+
+class GuestInstance:
+    """One guest instance in its own store: fresh per request, or kept by an actor activation.
+
+    Not thread-safe: the caller (the request, or the activation's mailbox) ensures one `run`
+    at a time. After any failed run the instance must be closed, not reused: its globals and
+    heap may be mid-update.
+    """
+
+    def __init__(self, sandbox: Sandbox, compiled: CompiledModule, memory_limit_bytes: int):
+        limits = sandbox.limits
+        self._sandbox = sandbox
+        self._compiled = compiled
+        self._store = wasmtime.Store(sandbox._engine)
+        self._store.set_limits(memory_size=memory_limit_bytes,
+                               table_elements=limits.max_table_elements,
+                               instances=limits.max_instances, tables=limits.max_tables,
+                               memories=limits.max_memories)
+        self._exports: wasmtime.InstanceExports | None = None
+        self._memory: GuestMemory | None = None
+
+    def run(self, entry: str, invocation: Invocation, timeout_ms: int) -> InvocationResult:
+        sandbox = self._sandbox
+        # +1: the deadline counts whole ticks from now, and "now" may be late in a tick.
+        self._store.set_epoch_deadline(
+            math.ceil(timeout_ms / sandbox.limits.epoch_tick_ms) + 1)
+        started = time.perf_counter()
+        sandbox._stack.push(invocation)
+        try:
+            if self._exports is None:
+                self._instantiate(invocation)
+            invocation.memory = self._memory
+            assert self._exports is not None
+            rc = self._exports[entry](self._store)
             outcome = Outcome.OK if rc == 0 else Outcome.GUEST_ERROR
             detail = "" if rc == 0 else f"{entry} returned {rc}"
         except wasmtime.Trap as trap:
@@ -287,10 +313,24 @@ class Sandbox:
         except wasmtime.WasmtimeError as e:  # e.g. instantiation beyond a store limit
             outcome, detail = Outcome.TRAP, _first_line(e)
         finally:
-            self._stack.pop()
+            sandbox._stack.pop()
             invocation.memory = None
-            store.close()
         return InvocationResult(outcome, invocation, detail, time.perf_counter() - started)
+
+    def _instantiate(self, invocation: Invocation) -> None:
+        # A start function runs inside instantiate(), under the deadline set by `run`.
+        instance = self._compiled.pre.instantiate(self._store)
+        exports = instance.exports(self._store)
+        self._memory = GuestMemory(self._store, exports[MEMORY_EXPORT])
+        invocation.memory = self._memory
+        if INITIALIZE_EXPORT in self._compiled.exports:
+            exports[INITIALIZE_EXPORT](self._store)
+        self._exports = exports
+
+    def close(self) -> None:
+        self._exports = None
+        self._memory = None
+        self._store.close()
 
 
 _VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64,

@@ -12,24 +12,16 @@ import os
 import time
 from typing import Callable
 
-from edgehost.sandbox.abi import HOST_IMPORTS, LOG_LEVELS, Status
+from edgehost.sandbox.abi import HOST_IMPORTS, LOG_LEVELS, AbiError, Status
 from edgehost.sandbox.invocation import Invocation, InvocationStack, LogLine
 from edgehost.sandbox.memory import U32, OutOfBounds
 
 log = logging.getLogger("edgehost.sandbox")
 
 
-class ImportError_(Exception):
-    """Raised inside an import implementation to return `status` to the guest."""
-
-    def __init__(self, status: Status, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-
-
 def _memory(inv: Invocation):
     if inv.memory is None:  # the guest called an import during instantiation, before export lookup
-        raise ImportError_(Status.NOT_PERMITTED, "guest memory is not available yet")
+        raise AbiError(Status.NOT_PERMITTED, "guest memory is not available yet")
     return inv.memory
 
 
@@ -37,7 +29,7 @@ def _utf8(data: bytes, what: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ImportError_(Status.INVALID_ARGUMENT, f"{what} is not valid UTF-8: {e}") from None
+        raise AbiError(Status.INVALID_ARGUMENT, f"{what} is not valid UTF-8: {e}") from None
 
 
 def input_len(inv: Invocation) -> int:
@@ -54,7 +46,7 @@ def output_write(inv: Invocation, ptr: int, length: int) -> int:
     length &= U32
     if len(inv.output) + length > inv.limits.max_output_bytes:
         inv.output_overflowed = True
-        raise ImportError_(
+        raise AbiError(
             Status.TOO_LARGE, f"output would exceed {inv.limits.max_output_bytes} bytes")
     inv.output += memory.read(ptr, length)
     return Status.OK
@@ -64,7 +56,7 @@ def result_read(inv: Invocation, ptr: int, length: int) -> int:
     memory = _memory(inv)
     memory.check(ptr, length)
     if inv.result is None:
-        raise ImportError_(Status.NOT_FOUND, "the result slot is empty")
+        raise AbiError(Status.NOT_FOUND, "the result slot is empty")
     return memory.write(ptr, inv.result, length)
 
 
@@ -72,7 +64,7 @@ def env_get(inv: Invocation, name_ptr: int, name_len: int) -> int:
     name = _utf8(_memory(inv).read(name_ptr, name_len), "env var name")
     value = inv.env_vars.get(name)
     if value is None:
-        inv.result = None
+        inv.result = b"no such env var"
         return Status.NOT_FOUND  # an expected answer, not a fault
     inv.result = value.encode("utf-8")
     return len(inv.result)
@@ -80,7 +72,7 @@ def env_get(inv: Invocation, name_ptr: int, name_len: int) -> int:
 
 def log_(inv: Invocation, level: int, ptr: int, length: int) -> int:
     if not 0 <= level < len(LOG_LEVELS):
-        raise ImportError_(Status.INVALID_ARGUMENT, f"log level {level} is not 0-3")
+        raise AbiError(Status.INVALID_ARGUMENT, f"log level {level} is not 0-3")
     memory = _memory(inv)
     memory.check(ptr, length)
     limits = inv.limits
@@ -111,10 +103,81 @@ def random_fill(inv: Invocation, ptr: int, length: int) -> int:
     memory.check(ptr, length)
     length &= U32
     if length > inv.limits.max_random_bytes:
-        raise ImportError_(Status.TOO_LARGE, f"random_fill of {length} bytes exceeds "
+        raise AbiError(Status.TOO_LARGE, f"random_fill of {length} bytes exceeds "
                                              f"{inv.limits.max_random_bytes}")
     memory.write(ptr, os.urandom(length), length)
     return Status.OK
+
+
+def _storage(inv: Invocation):
+    if inv.storage is None:
+        raise AbiError(Status.NOT_PERMITTED, "storage is only available inside an actor turn")
+    return inv.storage
+
+
+# Storage and actor imports read their ranges before checking context, so an out-of-range
+# pointer is reported as OUT_OF_BOUNDS wherever it is passed.
+
+
+def storage_get(inv: Invocation, key_ptr: int, key_len: int) -> int:
+    key = _memory(inv).read(key_ptr, key_len)
+    value = _storage(inv).get(key)
+    if value is None:
+        inv.result = b"no such key"
+        return Status.NOT_FOUND  # an expected answer, not a fault
+    inv.result = value
+    return len(value)
+
+
+def storage_put(inv: Invocation, key_ptr: int, key_len: int, value_ptr: int,
+                value_len: int) -> int:
+    memory = _memory(inv)
+    key, value = memory.read(key_ptr, key_len), memory.read(value_ptr, value_len)
+    _storage(inv).put(key, value)
+    return Status.OK
+
+
+def storage_delete(inv: Invocation, key_ptr: int, key_len: int) -> int:
+    key = _memory(inv).read(key_ptr, key_len)
+    return int(_storage(inv).delete(key))
+
+
+def storage_list(inv: Invocation, options_ptr: int, options_len: int) -> int:
+    options = _memory(inv).read(options_ptr, options_len)
+    inv.result = _storage(inv).list(options)
+    return len(inv.result)
+
+
+def storage_delete_all(inv: Invocation) -> int:
+    _storage(inv).delete_all()
+    return Status.OK
+
+
+def storage_txn_begin(inv: Invocation) -> int:
+    _storage(inv).begin()
+    return Status.OK
+
+
+def storage_txn_commit(inv: Invocation) -> int:
+    _storage(inv).commit()
+    return Status.OK
+
+
+def storage_txn_rollback(inv: Invocation) -> int:
+    _storage(inv).rollback()
+    return Status.OK
+
+
+def actor_call(inv: Invocation, binding_ptr: int, binding_len: int, name_ptr: int,
+               name_len: int, method_ptr: int, method_len: int, args_ptr: int,
+               args_len: int) -> int:
+    memory = _memory(inv)
+    parts = [memory.read(p, n) for p, n in ((binding_ptr, binding_len), (name_ptr, name_len),
+                                            (method_ptr, method_len), (args_ptr, args_len))]
+    if inv.actors is None:
+        raise AbiError(Status.NOT_PERMITTED, "this function declares no [[actors]] bindings")
+    inv.result = inv.actors.call(*parts)
+    return len(inv.result)
 
 
 IMPLEMENTATIONS: dict[str, Callable[..., int]] = {
@@ -127,6 +190,15 @@ IMPLEMENTATIONS: dict[str, Callable[..., int]] = {
     "set_error_message": set_error_message,
     "clock_now_ms": clock_now_ms,
     "random_fill": random_fill,
+    "storage_get": storage_get,
+    "storage_put": storage_put,
+    "storage_delete": storage_delete,
+    "storage_list": storage_list,
+    "storage_delete_all": storage_delete_all,
+    "storage_txn_begin": storage_txn_begin,
+    "storage_txn_commit": storage_txn_commit,
+    "storage_txn_rollback": storage_txn_rollback,
+    "actor_call": actor_call,
 }
 assert IMPLEMENTATIONS.keys() == HOST_IMPORTS.keys(), "abi.HOST_IMPORTS and imports disagree"
 
@@ -143,8 +215,8 @@ def guarded(name: str, impl: Callable[..., int], stack: InvocationStack) -> Call
             return int(impl(inv, *args))
         except OutOfBounds as e:
             return inv.record_fault(name, Status.OUT_OF_BOUNDS, str(e))
-        except ImportError_ as e:
-            return inv.record_fault(name, e.status, str(e))
+        except AbiError as e:
+            return inv.record_fault(name, e.status, e.detail)
         except BaseException as e:  # noqa: BLE001 - nothing may propagate into wasmtime
             log.exception("host import %s failed", name)
             return inv.record_fault(name, Status.INTERNAL, f"host fault: {type(e).__name__}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from edgehost.config import SandboxLimits
 from edgehost.sandbox.memory import GuestMemory
@@ -32,6 +32,25 @@ class Fault:
     detail: str
 
 
+class TurnStorage(Protocol):
+    """What storage imports need from an actor turn (see storage/turn.py)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+    def put(self, key: bytes, value: bytes) -> None: ...
+    def delete(self, key: bytes) -> bool: ...
+    def list(self, options: bytes) -> bytes: ...
+    def delete_all(self) -> None: ...
+    def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class ActorCaller(Protocol):
+    """What `actor_call` needs: route a call and return its JSON result (see actors/)."""
+
+    def call(self, binding: bytes, name: bytes, method: bytes, args: bytes) -> bytes: ...
+
+
 @dataclass
 class Invocation:
     input: bytes
@@ -46,10 +65,14 @@ class Invocation:
     logs_dropped: int = 0
     error_message: str | None = None
     faults: list[Fault] = field(default_factory=list)
+    storage: TurnStorage | None = None  # set only for an actor turn
+    actors: ActorCaller | None = None  # set when the guest's manifest may call actors
 
     def record_fault(self, import_name: str, status: int, detail: str) -> int:
+        """Note a failed import and park its explanation in the result slot."""
         if len(self.faults) < MAX_RECORDED_FAULTS:
             self.faults.append(Fault(import_name, status, detail))
+        self.result = detail.encode("utf-8", "replace")
         return status
 
 

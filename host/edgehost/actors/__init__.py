@@ -1,0 +1,1 @@
+"""Stateful actors: binding -> type -> owner routing, activations, mailboxes, turns."""
