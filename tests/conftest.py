@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ import uvicorn
 import wasmtime
 
 from edgehost.app import build_host, create_app
-from edgehost.config import HostConfig, SandboxLimits
+from edgehost.config import ActorLimits, HostConfig, SandboxLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 WAT_DIR = ROOT / "tests" / "wat"
@@ -70,6 +70,11 @@ class LiveHost:
         assert r.status_code == 201, r.text
         return r.json()
 
+    def call_actor(self, slug: str, binding: str, name: str, method: str,
+                   args: str = "[]") -> httpx.Response:
+        """Make one actor call through a function running tests/wat/actor_caller.wat."""
+        return self.call(slug, "/", "POST", content=f"{binding}\n{name}\n{method}\n{args}")
+
     def call(self, slug: str, path: str = "/", method: str = "GET", **kw) -> httpx.Response:
         """Reach a function by Host header, as a browser or curl would via *.localhost."""
         headers = {"host": f"{slug}.localhost:{self.port}", **kw.pop("headers", {})}
@@ -92,20 +97,65 @@ def serve_in_thread(app, timeout: float = 10.0) -> tuple[uvicorn.Server, threadi
     return server, thread, port
 
 
+COUNTER_BINDINGS = '[[actors]]\nbinding = "COUNTER"\ntype = "Counter"\n' \
+                   '[[actors]]\nbinding = "PEER"\ntype = "Counter"\n'
+
+
+def test_config(data_dir: Path, **actor_limits) -> HostConfig:
+    # Short budgets keep the hostile-guest tests quick (the defaults are 30 s). Actor calls get
+    # less than the functions that make them, so a caller sees the timeout as a value.
+    return HostConfig(data_dir=data_dir,
+                      limits=SandboxLimits(timeout_ms=2000, memory_bytes=32 * 1024 * 1024,
+                                           memory_cap_bytes=64 * 1024 * 1024),
+                      actors=ActorLimits(**{"call_timeout_ms": 1000, "init_timeout_ms": 1000,
+                                            **actor_limits}))
+
+
 @pytest.fixture
 def host_config(tmp_path: Path) -> HostConfig:
-    # A short budget keeps the hostile-guest tests quick; the default is 30 s.
-    return HostConfig(data_dir=tmp_path / "data",
-                      limits=SandboxLimits(timeout_ms=2000, memory_bytes=32 * 1024 * 1024,
-                                           memory_cap_bytes=64 * 1024 * 1024))
+    return test_config(tmp_path / "data")
 
 
 @pytest.fixture
-def live_host(host_config: HostConfig) -> Iterator[LiveHost]:
-    host = build_host(host_config, env_key=TEST_KEY)
-    server, thread, port = serve_in_thread(create_app(host_config, host))
-    base = f"http://127.0.0.1:{port}"
-    with httpx.Client(base_url=base, timeout=30) as client:
-        yield LiveHost(base, port, TEST_KEY, client, host)
-    server.should_exit = True
-    thread.join(timeout=10)
+def make_live_host(tmp_path: Path) -> Iterator[Callable[..., LiveHost]]:
+    """Start a host with some actor limits changed: make_live_host(mailbox_depth=2)."""
+    running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
+
+    def start(config: HostConfig | None = None, **actor_limits) -> LiveHost:
+        config = config or test_config(tmp_path / f"data{len(running)}", **actor_limits)
+        host = build_host(config, env_key=TEST_KEY)
+        server, thread, port = serve_in_thread(create_app(config, host))
+        base = f"http://127.0.0.1:{port}"
+        client = httpx.Client(base_url=base, timeout=30)
+        running.append((server, thread, client))
+        return LiveHost(base, port, TEST_KEY, client, host)
+
+    yield start
+    for server, thread, client in running:
+        client.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_host(make_live_host, host_config: HostConfig) -> LiveHost:
+    return make_live_host(host_config)
+
+
+@dataclass
+class CounterApp:
+    """The Counter owner plus a class-free caller function on one account."""
+
+    owner: dict
+    caller: dict
+
+    def call(self, live_host: LiveHost, name: str, method: str, args: str = "[]",
+             binding: str = "COUNTER") -> httpx.Response:
+        return live_host.call_actor(self.caller["slug"], binding, name, method, args)
+
+
+def deploy_counter(live_host: LiveHost, key: str | None = "default",
+                   suffix: str = "") -> CounterApp:
+    owner = live_host.deploy(f"counter{suffix}", wat("actor_counter"), COUNTER_BINDINGS, key=key)
+    caller = live_host.deploy(f"client{suffix}", wat("actor_caller"), COUNTER_BINDINGS, key=key)
+    return CounterApp(owner, caller)
