@@ -1,0 +1,195 @@
+"""A turn's storage over real LMDB: reads see own writes, list options, limits, isolation."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from edgehost.config import ActorLimits
+from edgehost.metrics import Metrics
+from edgehost.sandbox.abi import AbiError, Status
+from edgehost.storage import actor_storage
+from edgehost.storage.actor_storage import ActorStorage, InstanceId
+from edgehost.storage.group_commit import GroupCommitter
+from edgehost.storage.lmdb_env import LmdbEnv
+from edgehost.storage.turn import Turn
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    env = LmdbEnv(tmp_path / "lmdb", map_size=1 << 30, databases=actor_storage.DATABASES)
+    committer = GroupCommitter(env, Metrics(), 64)
+    committer.start()
+    storage = ActorStorage(env)
+
+    def turn(name: str = "alice", account: str = "acct", type_: str = "Account") -> Turn:
+        return Turn(storage, InstanceId(account, type_, name), ActorLimits())
+
+    def commit(t: Turn) -> None:
+        committer.commit(t.apply)
+
+    yield turn, commit
+    committer.close()
+    env.close()
+
+
+def decode_list(raw: bytes) -> list[tuple[str, object]]:
+    (count,), pos, out = struct.unpack_from("<I", raw), 4, []
+    for _ in range(count):
+        (kl,) = struct.unpack_from("<I", raw, pos)
+        key = raw[pos + 4:pos + 4 + kl].decode()
+        pos += 4 + kl
+        (vl,) = struct.unpack_from("<I", raw, pos)
+        out.append((key, json.loads(raw[pos + 4:pos + 4 + vl])))
+        pos += 4 + vl
+    return out
+
+
+def keys(t: Turn, **options) -> list[str]:
+    return [k for k, _ in decode_list(t.list(json.dumps(options).encode()))]
+
+
+def test_reads_see_the_turns_own_writes_and_nothing_lands_before_commit(store):
+    turn, commit = store
+    t = turn()
+    t.put(b"a", b"1")
+    assert t.get(b"a") == b"1"
+    assert turn().get(b"a") is None, "an uncommitted write was visible to another turn"
+    commit(t)
+    assert turn().get(b"a") == b"1"
+
+
+def test_delete_reports_whether_the_key_existed(store):
+    turn, commit = store
+    t = turn()
+    t.put(b"k", b'"v"')
+    commit(t)
+    t = turn()
+    assert t.delete(b"k") is True
+    assert t.delete(b"k") is False
+    assert t.get(b"k") is None
+    commit(t)
+    assert turn().get(b"k") is None
+
+
+def test_list_options_follow_lexicographic_order(store):
+    turn, commit = store
+    t = turn()
+    for k in ["b", "a", "c1", "c2", "c3", "d", "é"]:
+        t.put(k.encode(), b"0")
+    commit(t)
+    t = turn()
+    assert keys(t) == ["a", "b", "c1", "c2", "c3", "d", "é"]
+    assert keys(t, prefix="c") == ["c1", "c2", "c3"]
+    assert keys(t, start="c2") == ["c2", "c3", "d", "é"]
+    assert keys(t, startAfter="c2") == ["c3", "d", "é"]
+    assert keys(t, end="c2") == ["a", "b", "c1"]
+    assert keys(t, reverse=True, limit=2) == ["é", "d"]
+    assert keys(t, prefix="c", reverse=True) == ["c3", "c2", "c1"]
+    assert keys(t, start="b", end="d", reverse=True) == ["c3", "c2", "c1", "b"]
+    # the turn's own writes and deletes are part of the listing
+    t.put(b"c15", b"0")
+    t.delete(b"c2")
+    assert keys(t, prefix="c") == ["c1", "c15", "c3"]
+    assert keys(t, prefix="c", limit=2) == ["c1", "c15"]
+
+
+def test_list_limit_default_and_maximum(store):
+    turn, commit = store
+    t = turn()
+    for i in range(1100):
+        t.put(f"k{i:05d}".encode(), b"1")
+    commit(t)
+    t = turn()
+    assert len(keys(t)) == 128
+    assert len(keys(t, limit=1000)) == 1000
+    with pytest.raises(AbiError) as e:
+        keys(t, limit=1001)
+    assert e.value.status == Status.INVALID_ARGUMENT and "1000" in e.value.detail
+
+
+def test_keys_longer_than_an_lmdb_key_work_and_list_in_order(store):
+    turn, commit = store
+    long_a, long_b = ("m" + "a" * 1500).encode(), ("m" + "b" * 2000).encode()
+    t = turn()
+    for k in (long_b, b"z", b"a", long_a, b"m"):
+        t.put(k, b"1")
+    commit(t)
+    t = turn()
+    assert t.get(long_a) == b"1" and t.get(long_b) == b"1"
+    assert keys(t) == ["a", "m", long_a.decode(), long_b.decode(), "z"]
+    assert keys(t, reverse=True) == ["z", long_b.decode(), long_a.decode(), "m", "a"]
+    assert t.delete(long_a) is True
+    commit(t)
+    assert turn().get(long_a) is None
+    with pytest.raises(AbiError):
+        turn().put(b"x" * 2049, b"1")
+
+
+@pytest.mark.parametrize("key, value, status", [
+    (b"__edgehost_alarm", b"1", Status.INVALID_ARGUMENT),
+    (b"\xff\xfe", b"1", Status.INVALID_ARGUMENT),
+    (b"ok", b"not json", Status.CODEC_ERROR),
+    (b"ok", b"NaN", Status.CODEC_ERROR),
+    (b"ok", b'"' + b"x" * (128 * 1024) + b'"', Status.TOO_LARGE),
+])
+def test_bad_keys_and_values_are_refused_at_the_write(store, key, value, status):
+    turn, _ = store
+    with pytest.raises(AbiError) as e:
+        turn().put(key, value)
+    assert e.value.status == status
+
+
+def test_delete_all_is_atomic_with_the_turn(store):
+    turn, commit = store
+    t = turn()
+    t.put(b"a", b"1")
+    t.put(b"b", b"2")
+    commit(t)
+    t = turn()
+    t.delete_all()
+    t.put(b"c", b"3")
+    assert t.get(b"a") is None and keys(t) == ["c"]
+    assert keys(turn()) == ["a", "b"], "deleteAll leaked before commit"
+    commit(t)
+    assert keys(turn()) == ["c"]
+
+
+def test_nested_transactions_roll_back_only_their_own_writes(store):
+    turn, _ = store
+    t = turn()
+    t.put(b"outer", b"1")
+    t.begin()
+    t.put(b"inner", b"2")
+    t.delete(b"outer")
+    t.rollback()
+    assert t.get(b"outer") == b"1" and t.get(b"inner") is None
+    t.begin()
+    t.put(b"kept", b"3")
+    t.commit()
+    assert t.get(b"kept") == b"3"
+    with pytest.raises(AbiError):
+        t.commit()
+
+
+def test_no_key_bytes_reach_another_instance(store):
+    turn, commit = store
+    victim = turn("victim")
+    victim.put(b"secret", b'"v"')
+    commit(victim)
+    # Crafted keys: NULs, the other name as a prefix, a key that sorts before everything.
+    attacker = turn("attacker")
+    for crafted in (b"", b"\x00", b"victim\x00secret", b"../victim/secret", b"\x7f" * 300):
+        attacker.put(crafted, b"1")
+    commit(attacker)
+    attacker = turn("attacker")
+    assert attacker.get(b"secret") is None
+    listed = keys(attacker, limit=1000)
+    assert "secret" not in listed and len(listed) == 5
+    assert keys(turn("victim")) == ["secret"]
+    # Another account or type with the same name is another instance.
+    assert turn("victim", account="other").get(b"secret") is None
+    assert turn("victim", type_="Other").get(b"secret") is None
