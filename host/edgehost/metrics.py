@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from typing import Callable
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -18,6 +19,12 @@ HELP = {
     "edgehost_requests_total": "Function requests answered, by outcome.",
     "edgehost_request_seconds": "Time from request received to response ready.",
     "edgehost_ships_total": "Bundles shipped, by result.",
+    "edgehost_actor_calls_total": "Actor calls, by outcome (ok or the error name).",
+    "edgehost_actor_activations_total": "Actor activations created (init turns run).",
+    "edgehost_actor_evictions_total": "Activations dropped, by reason.",
+    "edgehost_actor_live_activations": "Activations currently in memory.",
+    "edgehost_storage_commits_total": "Durable storage transactions (one fsync each).",
+    "edgehost_storage_committed_turns_total": "Actor turns committed (group commit shares fsyncs).",
 }
 
 
@@ -26,6 +33,11 @@ class Metrics:
         self._lock = threading.Lock()
         self._counters: dict[tuple[str, Labels], float] = defaultdict(float)
         self._summaries: dict[tuple[str, Labels], list[float]] = defaultdict(lambda: [0, 0.0])
+        self._gauges: dict[str, Callable[[], float]] = {}
+
+    def gauge(self, name: str, read: Callable[[], float]) -> None:
+        """A value read when metrics are rendered (e.g. the number of live activations)."""
+        self._gauges[name] = read
 
     @staticmethod
     def _key(name: str, labels: dict[str, str] | None) -> tuple[str, Labels]:
@@ -61,6 +73,9 @@ class Metrics:
         for (name, labels), value in sorted(counters.items()):
             header(name, "counter")
             lines.append(f"{name}{_fmt(labels)} {value:g}")
+        for name, read in sorted(self._gauges.items()):
+            header(name, "gauge")
+            lines.append(f"{name} {read():g}")
         for (name, labels), (count, total) in sorted(summaries.items()):
             header(name, "summary")
             lines.append(f"{name}_count{_fmt(labels)} {count:g}")

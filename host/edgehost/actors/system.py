@@ -65,6 +65,7 @@ class ActorSystem:
         self._logs = logs
         self._metrics = metrics
         self.directory = ActorDirectory(limits, self._evicted)
+        metrics.gauge("edgehost_actor_live_activations", lambda: len(self.directory))
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="edgehost-actor-reaper",
                                         daemon=True)
