@@ -27,6 +27,7 @@ from edgehost.registry.bootstrap import DefaultAccount, ensure_default_account
 from edgehost.registry.bundles import BundleStore
 from edgehost.registry.functions import Functions
 from edgehost.sandbox.engine import Sandbox
+from edgehost.sandbox.slots import ExecutionSlots
 from edgehost.storage import actor_storage
 from edgehost.storage.actor_storage import ActorStorage
 from edgehost.storage.group_commit import GroupCommitter
@@ -50,6 +51,7 @@ class Host:
     functions: Functions
     logs: FunctionLogs
     committer: GroupCommitter
+    slots: ExecutionSlots
     actors: ActorSystem
     default_account: DefaultAccount
 
@@ -105,18 +107,19 @@ def build_host(config: HostConfig, env_key: str | None = None) -> Host:
     functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics)
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes)
     committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
-    actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env), committer, logs,
-                         metrics)
+    slots = ExecutionSlots(config.execution_slots)
+    actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env), committer, slots,
+                         logs, metrics)
     default = ensure_default_account(accounts, data_dir, env_key)
-    return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, actors,
-                default)
+    return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, slots,
+                actors, default)
 
 
 def create_app(config: HostConfig, host: Host | None = None) -> FastAPI:
     if host is None:
         host = build_host(config, os.environ.get("EDGEHOST_API_KEY"))
-    traffic = FunctionTraffic(config, host.functions, host.sandbox, host.actors, host.logs,
-                              host.metrics)
+    traffic = FunctionTraffic(config, host.functions, host.sandbox, host.actors, host.slots,
+                              host.logs, host.metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -138,12 +141,13 @@ def create_app(config: HostConfig, host: Host | None = None) -> FastAPI:
     async def edgehost_error(request: Request, exc: EdgehostError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content=exc.to_json())
 
+    # async: these answer on the event loop, with no thread hop.
     @app.get(f"{HOST_PREFIX}/health")
-    def health() -> dict:
+    async def health() -> dict:
         return {"status": "ok"}
 
     @app.get(f"{HOST_PREFIX}/metrics", response_class=PlainTextResponse)
-    def metrics() -> str:
+    async def metrics() -> str:
         return host.metrics.render()
 
     app.include_router(admin_router(config, host.accounts, host.functions, host.logs))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import os
 from pathlib import Path
 
 MIB = 1024 * 1024
@@ -27,6 +28,7 @@ class SandboxLimits:
     max_table_elements: int = 100_000
     max_instances: int = 1
     max_memories: int = 1
+    max_loaded_modules: int = 256  # compiled modules kept in memory (LRU); the rest on disk
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class HostConfig:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     actors: ActorLimits = field(default_factory=ActorLimits)
     worker_threads: int = 64  # guest work runs on these; nested actor calls reuse the caller's
+    # Threads running guest code at once (the rest wait). More than the cores only adds GIL
+    # contention; waiting in a mailbox or for an fsync does not hold a slot.
+    execution_slots: int = field(default_factory=lambda: os.cpu_count() or 2)
 
     @property
     def public_port_suffix(self) -> str:

@@ -27,6 +27,7 @@ from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import ACTOR_CALL_EXPORT, ACTOR_INIT_EXPORT, AbiError, Status
 from edgehost.sandbox.engine import InvocationResult, Outcome, Sandbox
 from edgehost.sandbox.invocation import Invocation
+from edgehost.sandbox.slots import ExecutionSlots
 from edgehost.storage.actor_storage import ActorStorage, InstanceId
 from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.turn import Turn, check_json
@@ -55,9 +56,10 @@ class BoundCaller:
 
 class ActorSystem:
     def __init__(self, limits: ActorLimits, functions: Functions, sandbox: Sandbox,
-                 storage: ActorStorage, committer: GroupCommitter, logs: FunctionLogs,
-                 metrics: Metrics) -> None:
+                 storage: ActorStorage, committer: GroupCommitter, slots: ExecutionSlots,
+                 logs: FunctionLogs, metrics: Metrics) -> None:
         self._limits = limits
+        self._slots = slots
         self._functions = functions
         self._sandbox = sandbox
         self._storage = storage
@@ -129,7 +131,8 @@ class ActorSystem:
                 raise errors.unknown_method(type_, method)
             activation = self.directory.get(key, owner)
             try:
-                acquired = activation.mailbox.acquire(deadline - time.monotonic())
+                with self._slots.released():
+                    acquired = activation.mailbox.acquire(deadline - time.monotonic())
             except MailboxFull as full:
                 raise errors.overloaded(type_, name, full.args[0]) from None
             if not acquired:
@@ -160,7 +163,9 @@ class ActorSystem:
     def _drain(self, old: Activation, deadline: float, type_: str, name: str, method: str,
                budget_ms: int) -> None:
         """Wait for an older revision's activation to finish its call, then drop it."""
-        if not old.mailbox.acquire(deadline - time.monotonic()):
+        with self._slots.released():
+            acquired = old.mailbox.acquire(deadline - time.monotonic())
+        if not acquired:
             raise errors.timeout(type_, name, method, budget_ms)
         try:
             old.close_instance()
@@ -232,7 +237,8 @@ class ActorSystem:
 
     def _commit(self, turn: Turn) -> None:
         if turn.has_writes:
-            self._committer.commit(turn.apply)
+            with self._slots.released():  # waiting for the fsync is not guest work
+                self._committer.commit(turn.apply)
 
     def _drop(self, activation: Activation) -> None:
         activation.close_instance()

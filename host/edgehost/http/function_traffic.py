@@ -26,6 +26,7 @@ from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import FETCH_EXPORT
 from edgehost.sandbox.engine import InvocationResult, Outcome, Sandbox
 from edgehost.sandbox.invocation import Invocation
+from edgehost.sandbox.slots import ExecutionSlots
 from edgehost.sandbox.wire import GuestRequest, MalformedResponse, decode_response, encode_request
 
 log = logging.getLogger("edgehost.http")
@@ -69,8 +70,10 @@ def resolve_target(host_header: str, path: str, base_domain: str) -> Target | No
 
 class FunctionTraffic:
     def __init__(self, config: HostConfig, functions: Functions, sandbox: Sandbox,
-                 actors: ActorSystem, logs: FunctionLogs, metrics: Metrics) -> None:
+                 actors: ActorSystem, slots: ExecutionSlots, logs: FunctionLogs,
+                 metrics: Metrics) -> None:
         self._config = config
+        self._slots = slots
         self._actors = actors
         self._functions = functions
         self._sandbox = sandbox
@@ -79,7 +82,10 @@ class FunctionTraffic:
 
     async def handle(self, request: Request, target: Target) -> Response:
         started = time.perf_counter()
-        deployment = self._functions.deployment(target.slug) if target.slug else None
+        deployment = self._functions.cached_deployment(target.slug) if target.slug else None
+        if deployment is None and target.slug:
+            # First request after start or ship: loading the module blocks, keep it off the loop.
+            deployment = await anyio.to_thread.run_sync(self._functions.deployment, target.slug)
         if deployment is None:
             self._metrics.inc("edgehost_requests_total", {"outcome": "not_found"})
             return host_error(404, "not_found", f"no function named {target.slug!r}")
@@ -100,12 +106,16 @@ class FunctionTraffic:
         invocation = Invocation(
             input=payload, limits=self._sandbox.limits, env_vars=deployment.env_vars,
             actors=self._actors.caller_for(deployment) if deployment.bindings else None)
-        result = await anyio.to_thread.run_sync(partial(
-            self._sandbox.invoke, deployment.compiled, FETCH_EXPORT, invocation,
-            memory_limit_bytes=deployment.memory_limit_bytes, timeout_ms=deployment.timeout_ms))
+        result = await anyio.to_thread.run_sync(partial(self._run, deployment, invocation))
         response = self._respond(deployment, result)
         self._metrics.observe("edgehost_request_seconds", time.perf_counter() - started)
         return response
+
+    def _run(self, deployment: Deployment, invocation: Invocation) -> InvocationResult:
+        with self._slots.held():
+            return self._sandbox.invoke(deployment.compiled, FETCH_EXPORT, invocation,
+                                        memory_limit_bytes=deployment.memory_limit_bytes,
+                                        timeout_ms=deployment.timeout_ms)
 
     def _too_large(self, limit: int) -> Response:
         self._metrics.inc("edgehost_requests_total", {"outcome": "too_large"})

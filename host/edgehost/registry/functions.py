@@ -228,15 +228,16 @@ class Functions:
         declared = {a.type for a in manifest.actors} if manifest else set()
         owned = sorted(declared & classes.keys())
         required = (FETCH_EXPORT,) + ((ACTOR_INIT_EXPORT, ACTOR_CALL_EXPORT) if owned else ())
+        compiled = None
         try:
-            self._sandbox.compile(wasm, memory_limit_bytes=memory_limit,
-                                  required_exports=required)
+            compiled = self._sandbox.compile(wasm, memory_limit_bytes=memory_limit,
+                                             required_exports=required)
         except ModuleRejected as e:
             problems.extend(f"module: {p}" for p in e.problems)
         if problems:
             self._metrics.inc("edgehost_ships_total", {"result": "refused"})
             raise InvalidBundle(f"bundle refused: {len(problems)} problem(s)", details=problems)
-        assert manifest is not None
+        assert manifest is not None and compiled is not None
         self._bundles.put(digest, wasm)
 
         def txn_fn(txn) -> Revision:
@@ -280,6 +281,7 @@ class Functions:
         except InvalidBundle:
             self._metrics.inc("edgehost_ships_total", {"result": "refused"})
             raise
+        self._sandbox.keep(compiled)
         self._forget(record.func_id)
         self._metrics.inc("edgehost_ships_total", {"result": "ok"})
         return revision
@@ -294,6 +296,11 @@ class Functions:
         return min(self._limits.memory_bytes, self._limits.memory_cap_bytes)
 
     # ------------------------------------------------------------------ routing
+
+    def cached_deployment(self, slug: str) -> Deployment | None:
+        """The deployment if it is already loaded: cheap enough for the event loop."""
+        func_id = self._env.read(lambda txn: txn.get(slug.encode(), db=self._slugs))
+        return self._deployments.get(func_id.decode()) if func_id else None
 
     def deployment(self, slug: str) -> Deployment | None:
         """The live deployment a Host label names, or None (unknown, or never shipped)."""

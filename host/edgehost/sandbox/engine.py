@@ -14,7 +14,8 @@ import math
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Callable
@@ -71,10 +72,10 @@ class InvocationResult:
 @dataclass
 class CompiledModule:
     module_hash: str
+    module: wasmtime.Module
     pre: wasmtime.InstancePre
     exports: frozenset[str]
     memory_min_bytes: int
-    from_cache: bool = field(default=False)
 
 
 def module_hash(wasm: bytes) -> str:
@@ -125,7 +126,8 @@ class Sandbox:
         cache_dir.mkdir(parents=True, exist_ok=True)
         self._stack = InvocationStack()
         self._linker = self._build_linker()
-        self._loaded: dict[str, CompiledModule] = {}
+        self._loaded: OrderedDict[str, CompiledModule] = OrderedDict()  # LRU
+        self._loading: dict[str, threading.Lock] = {}  # one lock per module being loaded
         self._loaded_lock = threading.Lock()
         self._ticker = EpochTicker(self._engine, limits.epoch_tick_ms)
 
@@ -148,7 +150,11 @@ class Sandbox:
 
     def compile(self, wasm: bytes, *, memory_limit_bytes: int,
                 required_exports: tuple[str, ...] = (FETCH_EXPORT,)) -> CompiledModule:
-        """Validate, check against the ABI, compile and cache. Runs no guest code."""
+        """Validate, check against the ABI and compile. Runs no guest code.
+
+        Nothing is cached until the caller accepts the module with `keep()`, so a bundle
+        refused for another reason leaves nothing behind.
+        """
         try:
             wasmtime.Module.validate(self._engine, wasm)
         except wasmtime.WasmtimeError as e:
@@ -157,12 +163,13 @@ class Sandbox:
         module = wasmtime.Module(self._engine, wasm)
         self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
         self._metrics.inc("edgehost_modules_compiled_total")
-        compiled = self._check_and_prepare(module, module_hash(wasm), memory_limit_bytes,
-                                           required_exports)
-        self._write_cache(compiled.module_hash, module.serialize())
-        with self._loaded_lock:
-            self._loaded[compiled.module_hash] = compiled
-        return compiled
+        return self._check_and_prepare(module, module_hash(wasm), memory_limit_bytes,
+                                       required_exports)
+
+    def keep(self, compiled: CompiledModule) -> None:
+        """Cache an accepted module's compiled form on disk (for restarts) and in memory."""
+        self._write_cache(compiled.module_hash, compiled.module.serialize())
+        self._remember(compiled)
 
     def _check_and_prepare(self, module: wasmtime.Module, digest: str, memory_limit_bytes: int,
                            required_exports: tuple[str, ...]) -> CompiledModule:
@@ -199,7 +206,7 @@ class Sandbox:
                 problems.append(f"export '{name}' must be a function {want}")
         if problems:
             raise ModuleRejected(problems)
-        return CompiledModule(digest, self._linker.instantiate_pre(module),
+        return CompiledModule(digest, module, self._linker.instantiate_pre(module),
                               frozenset(exports), memory_min)
 
     # ---------------------------------------------------------------- compiled cache
@@ -208,51 +215,76 @@ class Sandbox:
         return self._cache_dir / f"{digest}-{self._cache_key}.cwasm"
 
     def _write_cache(self, digest: str, serialized: bytes | bytearray) -> None:
+        # wasmtime trusts a deserialized file beyond a header check, so it must never be torn:
+        # write aside, fsync, then rename into place.
         path = self._cache_path(digest)
         tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-        tmp.write_bytes(serialized)
+        with open(tmp, "wb") as f:
+            f.write(serialized)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
+
+    def _remember(self, compiled: CompiledModule) -> None:
+        # A bounded LRU: live deployments hold their own reference, and an evicted module is
+        # deserialized again from disk in well under a millisecond.
+        with self._loaded_lock:
+            self._loaded[compiled.module_hash] = compiled
+            self._loaded.move_to_end(compiled.module_hash)
+            while len(self._loaded) > self.limits.max_loaded_modules:
+                self._loaded.popitem(last=False)
 
     def load(self, digest: str, read_wasm: Callable[[], bytes], *,
              memory_limit_bytes: int) -> CompiledModule:
-        """A compiled module: from memory, else the on-disk cache, else recompiled from source."""
-        compiled = self._loaded.get(digest)
-        if compiled is not None:
-            return compiled
+        """A compiled module: from memory, else the on-disk cache, else recompiled from source.
+
+        Blocking (milliseconds, or seconds for a recompile): call it off the event loop. Loads
+        of different modules proceed in parallel; two loads of one module happen once.
+        """
         with self._loaded_lock:
             compiled = self._loaded.get(digest)
             if compiled is not None:
+                self._loaded.move_to_end(digest)
                 return compiled
-            path = self._cache_path(digest)
-            module = None
-            if path.exists():
-                started = time.perf_counter()
-                try:
-                    module = wasmtime.Module.deserialize_file(self._engine, str(path))
-                    self._metrics.observe("edgehost_module_load_seconds",
-                                          time.perf_counter() - started)
-                    self._metrics.inc("edgehost_modules_loaded_from_cache_total")
-                except wasmtime.WasmtimeError as e:  # stale or damaged: fall back to compiling
-                    log.warning("compiled cache %s unusable (%s); recompiling", path.name,
-                                _first_line(e))
-            if module is None:
-                wasm = read_wasm()
-                if module_hash(wasm) != digest:
-                    raise RuntimeError(f"stored module {digest[:12]} does not match its hash")
-                started = time.perf_counter()
-                module = wasmtime.Module(self._engine, wasm)
-                self._metrics.observe("edgehost_module_compile_seconds",
-                                      time.perf_counter() - started)
-                self._metrics.inc("edgehost_modules_compiled_total")
-                self._write_cache(digest, module.serialize())
-            compiled = self._check_and_prepare(module, digest, memory_limit_bytes, ())
-            compiled.from_cache = True
-            self._loaded[digest] = compiled
-            return compiled
-
-    def forget(self, digest: str) -> None:
+            loading = self._loading.setdefault(digest, threading.Lock())
+        with loading:
+            with self._loaded_lock:
+                compiled = self._loaded.get(digest)
+            if compiled is None:
+                compiled = self._check_and_prepare(self._load_module(digest, read_wasm), digest,
+                                                   memory_limit_bytes, ())
+                self._remember(compiled)
         with self._loaded_lock:
-            self._loaded.pop(digest, None)
+            self._loading.pop(digest, None)
+        return compiled
+
+    def _load_module(self, digest: str, read_wasm: Callable[[], bytes]) -> wasmtime.Module:
+        path = self._cache_path(digest)
+        if path.exists():
+            started = time.perf_counter()
+            try:
+                module = wasmtime.Module.deserialize_file(self._engine, str(path))
+                self._metrics.observe("edgehost_module_load_seconds",
+                                      time.perf_counter() - started)
+                self._metrics.inc("edgehost_modules_loaded_from_cache_total")
+                return module
+            except wasmtime.WasmtimeError as e:  # stale or damaged: fall back to compiling
+                log.warning("compiled cache %s unusable (%s); recompiling", path.name,
+                            _first_line(e))
+        wasm = read_wasm()
+        if module_hash(wasm) != digest:
+            raise RuntimeError(f"stored module {digest[:12]} does not match its hash")
+        started = time.perf_counter()
+        module = wasmtime.Module(self._engine, wasm)
+        self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
+        self._metrics.inc("edgehost_modules_compiled_total")
+        self._write_cache(digest, module.serialize())
+        return module
+
+    def loaded(self, digest: str) -> CompiledModule | None:
+        """The module if it is already in memory (a cheap check for the event loop)."""
+        with self._loaded_lock:
+            return self._loaded.get(digest)
 
     # ---------------------------------------------------------------- run time
 

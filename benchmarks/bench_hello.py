@@ -1,0 +1,775 @@
+"""Benchmark the hello example from ship to steady load.
+
+    .venv/bin/python benchmarks/bench_hello.py [--quick] [--json PATH] [--duration S]
+                                               [--connections N] [--generator auto|wrk|python]
+
+Phases, each explained in benchmarks/README.md:
+
+1. compile at ship      `Sandbox.compile` on hello.wasm, fresh Sandbox and cache dir each run
+2. load after restart   `Sandbox.load` from the on-disk compiled cache in a fresh Sandbox
+3. per request          new Store + instantiate (measured with wasmtime directly, on an engine
+                        configured like the host's), `Sandbox.invoke`, and a full in-process
+                        request (encode -> guest -> decode)
+4. first call           `edgehost serve` restarted on a data dir where hello was shipped before:
+                        process start to first 200, first request vs warm request
+5. throughput           wrk (or the Python fallback, loadgen.py) at N connections against the
+                        hello function and against the host's own health route
+
+The table goes to stdout, progress to stderr; `--json PATH` also writes every figure with
+machine info. Only 127.0.0.1 is ever loaded, and every load run stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import importlib.metadata
+import inspect
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import wasmtime
+
+from edgehost.app import build_host
+from edgehost.cli.serve import ship_project
+from edgehost.config import HostConfig, SandboxLimits
+from edgehost.metrics import Metrics
+from edgehost.projects import load_project
+from edgehost.sandbox.abi import (
+    FETCH_EXPORT, HOST_IMPORTS, IMPORT_MODULE, MEMORY_EXPORT, Status)
+from edgehost.sandbox.engine import CompiledModule, Sandbox, module_hash
+from edgehost.sandbox.invocation import Invocation
+from edgehost.sandbox.wire import GuestRequest, decode_response, encode_request
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+HELLO_DIR = REPO / "examples" / "hello"
+WRK_SCRIPT = BENCH_DIR / "wrk_report.lua"
+LOADGEN = BENCH_DIR / "loadgen.py"
+JSON_MARKER = "EDGEHOST_BENCH_JSON"
+JSON_SCHEMA = "edgehost-bench-hello/1"
+HELLO_BODY = b"hello from edgehost\n"
+HEALTH_PATH = "/__edgehost/health"
+BASE_DOMAIN = HostConfig().base_domain  # what `edgehost serve` uses unless told otherwise
+HOST_START_TIMEOUT_S = 30.0
+IN_PROCESS_SLUG = "hello-0123456789"  # any function-shaped name: hello ignores the Host header
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    quick: bool
+    duration_s: float  # one measured load run
+    warmup_s: float  # an unmeasured load run first: fills thread pool, caches, connections
+    connections: int
+    generator: str  # auto | wrk | python
+    compile_runs: int
+    load_runs: int
+    instantiate_runs: int
+    invoke_runs: int
+    restarts: int  # host restarts with a warm compiled cache (plus one without it)
+    warm_requests: int  # per restart, to compare the first request with
+
+
+def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
+    parser = argparse.ArgumentParser(
+        description="Benchmark the hello example: compile, restart, per-request cost, first "
+                    "call and throughput. See benchmarks/README.md.")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer samples and 2 s load runs (finishes in well under 20 s)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
+    parser.add_argument("--duration", type=float, metavar="S",
+                        help="seconds per measured load run [10; 2 with --quick]")
+    parser.add_argument("--connections", type=int, default=32, metavar="N",
+                        help="concurrent connections for the throughput runs [32]")
+    parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto",
+                        help="load generator: wrk if installed (auto), or force one [auto]")
+    args = parser.parse_args(argv)
+    duration = args.duration if args.duration is not None else (2.0 if args.quick else 10.0)
+    if not 0 < duration <= 300:
+        parser.error("--duration must be in (0, 300] seconds")
+    if not 1 <= args.connections <= 1024:
+        parser.error("--connections must be in [1, 1024]")
+    if args.generator == "wrk" and shutil.which("wrk") is None:
+        parser.error("--generator wrk: wrk is not installed (apt-get install -y wrk)")
+    if args.quick:
+        settings = Settings(True, duration, 0.5, args.connections, args.generator,
+                            compile_runs=5, load_runs=7, instantiate_runs=500, invoke_runs=300,
+                            restarts=2, warm_requests=15)
+    else:
+        settings = Settings(False, duration, 2.0, args.connections, args.generator,
+                            compile_runs=15, load_runs=25, instantiate_runs=3000,
+                            invoke_runs=2000, restarts=5, warm_requests=50)
+    return settings, args.json
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+@dataclass
+class Figure:
+    key: str  # stable identifier, used to match figures between two JSON runs
+    section: str
+    label: str
+    value: float
+    unit: str  # ms, us, req/s, KiB, x (a ratio within this run)
+    better: str | None = None  # "lower" | "higher" | None (informational)
+    note: str = ""
+    stats: dict[str, float] = field(default_factory=dict)  # n/min/max of the samples
+
+
+@dataclass
+class Report:
+    figures: list[Figure] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def add(self, key: str, section: str, label: str, value: float, unit: str, *,
+            better: str | None = None, note: str = "",
+            stats: dict[str, float] | None = None) -> Figure:
+        figure = Figure(key, section, label, value, unit, better, note, stats or {})
+        self.figures.append(figure)
+        return figure
+
+    def timed(self, key: str, section: str, label: str, samples_s: list[float], unit: str,
+              note: str = "") -> Figure:
+        """A median of timing samples (given in seconds), converted to `unit`."""
+        scale = {"ms": 1e3, "us": 1e6}[unit]
+        stats = {"n": len(samples_s), "min": min(samples_s) * scale,
+                 "max": max(samples_s) * scale}
+        spread = f"median of {len(samples_s)}, min {_fmt(stats['min'])}"
+        return self.add(key, section, label, statistics.median(samples_s) * scale, unit,
+                        better="lower", note=f"{spread}; {note}" if note else spread,
+                        stats=stats)
+
+    def ratio(self, key: str, section: str, label: str, numerator: Figure,
+              denominator: Figure, note: str = "", better: str | None = None) -> Figure:
+        value = numerator.value / denominator.value if denominator.value else math.nan
+        return self.add(key, section, label, value, "x", better=better, note=note)
+
+    def get(self, key: str) -> Figure:
+        return next(f for f in self.figures if f.key == key)
+
+    def progress(self, message: str) -> None:
+        print(f"[bench {time.perf_counter() - self.started:6.1f}s] {message}", file=sys.stderr,
+              flush=True)
+
+
+def _fmt(value: float, unit: str = "") -> str:
+    if math.isnan(value):
+        return "n/a"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
+
+
+def print_table(report: Report, header: list[str]) -> None:
+    for line in header:
+        print(line)
+    width = max(len(f.label) for f in report.figures)
+    section = None
+    for f in report.figures:
+        if f.section != section:
+            section = f.section
+            print(f"\n{section}")
+            print(f"  {'phase':<{width}}  {'value':>10}  {'unit':<6} note")
+        print(f"  {f.label:<{width}}  {_fmt(f.value, f.unit):>10}  {f.unit:<6} {f.note}".rstrip())
+
+
+# ----------------------------------------------------------------------------- phases 1-3:
+# in-process, through the host's own Sandbox class
+
+
+def default_memory_limit(limits: SandboxLimits) -> int:
+    # What Functions gives a function whose manifest sets no memory limit (hello's does not).
+    return min(limits.memory_bytes, limits.memory_cap_bytes)
+
+
+def bench_compile_and_load(report: Report, settings: Settings, wasm: bytes,
+                           workdir: Path) -> None:
+    section = "1-2. ship and restart (in-process, Sandbox)"
+    limits = SandboxLimits()
+    memory_limit = default_memory_limit(limits)
+    digest = module_hash(wasm)
+
+    report.progress(f"compile at ship: {settings.compile_runs} runs, fresh Sandbox and cache "
+                    "dir each")
+    compile_s, new_sandbox_s = [], []
+    for i in range(settings.compile_runs):
+        started = time.perf_counter()
+        sandbox = Sandbox(limits, workdir / f"compile-{i}", Metrics())
+        new_sandbox_s.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        # What ship does: compile (with the ABI checks), then keep (write the disk cache).
+        sandbox.keep(sandbox.compile(wasm, memory_limit_bytes=memory_limit))
+        compile_s.append(time.perf_counter() - started)
+        sandbox.close()
+    compiled_fig = report.timed("compile_ms", section, "compile at ship (Sandbox.compile)",
+                                compile_s, "ms", "validate+compile+checks+write cache")
+    cache_dir = workdir / "compile-0"
+    cwasm = next(cache_dir.glob("*.cwasm"))
+
+    # The same work without the host around it, to show what the host adds to wasmtime.
+    engine = mirror_engine(limits)
+    raw_compile_s = []
+    for _ in range(settings.compile_runs):
+        started = time.perf_counter()
+        wasmtime.Module(engine, wasm)
+        raw_compile_s.append(time.perf_counter() - started)
+    report.timed("raw_compile_ms", section, "  wasmtime Module() compile alone",
+                 raw_compile_s, "ms")
+
+    report.progress(f"load after restart: {settings.load_runs} runs, fresh Sandbox, same "
+                    "cache dir")
+
+    def must_not_recompile() -> bytes:  # so a cache miss fails instead of timing a compile
+        raise RuntimeError("compiled cache missed: Sandbox.load asked for the wasm source")
+
+    load_s = []
+    for _ in range(settings.load_runs):
+        sandbox = Sandbox(limits, cache_dir, Metrics())
+        started = time.perf_counter()
+        sandbox.load(digest, must_not_recompile, memory_limit_bytes=memory_limit)
+        load_s.append(time.perf_counter() - started)
+        sandbox.close()
+    load_fig = report.timed("load_ms", section, "load after restart (Sandbox.load, disk cache)",
+                            load_s, "ms", "deserialize+checks+InstancePre")
+    raw_load_s = []
+    for _ in range(settings.load_runs):
+        started = time.perf_counter()
+        wasmtime.Module.deserialize_file(engine, str(cwasm))
+        raw_load_s.append(time.perf_counter() - started)
+    report.timed("raw_deserialize_ms", section, "  Module.deserialize_file alone",
+                 raw_load_s, "ms")
+    report.ratio("load_vs_compile", section, "load after restart / compile at ship", load_fig,
+                 compiled_fig, "how much a restart saves by caching",
+                 better="lower")
+    report.timed("new_sandbox_ms", section, "new Sandbox (engine + linker), once per process",
+                 new_sandbox_s, "ms")
+    report.add("wasm_kib", section, "hello.wasm size", len(wasm) / 1024, "KiB")
+    report.add("cwasm_kib", section, "compiled cache file size", cwasm.stat().st_size / 1024,
+               "KiB")
+
+
+def mirror_engine(limits: SandboxLimits) -> wasmtime.Engine:
+    """An engine configured like `Sandbox.__init__` configures its own.
+
+    Sandbox does not expose its engine, and instantiation cannot be timed apart from the guest
+    call through `Sandbox.invoke`, so the benchmark rebuilds the same configuration. Keep it in
+    step with host/edgehost/sandbox/engine.py. bench_per_request deserializes the Sandbox's
+    own cache file on this engine, and wasmtime refuses that if compile-affecting settings
+    (epoch interruption, optimisation level, ...) differ, so most drift fails loudly.
+    """
+    config = wasmtime.Config()
+    config.epoch_interruption = True
+    config.max_wasm_stack = limits.max_wasm_stack
+    config.cranelift_opt_level = "speed"
+    return wasmtime.Engine(config)
+
+
+def mirror_linker(engine: wasmtime.Engine) -> wasmtime.Linker:
+    """A linker defining every ABI import, as `Sandbox._build_linker` does.
+
+    The functions are stubs: instantiating hello calls no import (it has no start function),
+    and the cost of instantiation depends on the imports' signatures, not their bodies. Stubs
+    also keep this benchmark independent of how the host wires its implementations.
+    """
+    valtypes = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64,
+                "f32": wasmtime.ValType.f32, "f64": wasmtime.ValType.f64}
+    linker = wasmtime.Linker(engine)
+    for name, sig in HOST_IMPORTS.items():
+        functype = wasmtime.FuncType([valtypes[p]() for p in sig.params],
+                                     [valtypes[r]() for r in sig.results])
+        results = [int(Status.INTERNAL)] * len(sig.results)
+        linker.define_func(IMPORT_MODULE, name, functype,
+                           lambda *_args, _r=results: _r[0] if _r else None)
+    return linker
+
+
+def hello_invoker(sandbox: Sandbox, compiled: CompiledModule, limits: SandboxLimits,
+                  memory_limit: int) -> Callable[[bytes], bytes]:
+    """A function running hello's entry point on an encoded request; the guest's output."""
+
+    def invoke(payload: bytes) -> bytes:
+        result = sandbox.invoke(compiled, FETCH_EXPORT,
+                                Invocation(input=payload, limits=limits, env_vars={}),
+                                memory_limit_bytes=memory_limit, timeout_ms=limits.timeout_ms)
+        return result.output
+
+    return invoke
+
+
+def hello_request(slug: str, port: int = 8787) -> GuestRequest:
+    host = f"{slug}.{BASE_DOMAIN}:{port}"
+    # The headers wrk sends, lower-cased as the host passes them on.
+    return GuestRequest("GET", f"http://{host}/", [("host", host)], b"")
+
+
+def bench_per_request(report: Report, settings: Settings, wasm: bytes, workdir: Path) -> None:
+    section = "3. per request (in-process)"
+    limits = SandboxLimits()
+    memory_limit = default_memory_limit(limits)
+
+    report.progress(f"instantiate: {settings.instantiate_runs} runs on a host-like engine")
+    engine = mirror_engine(limits)
+    # Load through the Sandbox's own cache file, as a restarted host does.
+    cwasm = next((workdir / "compile-0").glob("*.cwasm"))
+    pre = mirror_linker(engine).instantiate_pre(
+        wasmtime.Module.deserialize_file(engine, str(cwasm)))
+    deadline_ticks = math.ceil(limits.timeout_ms / limits.epoch_tick_ms) + 1
+    store_s, instantiate_s, exports_s = [], [], []
+    for _ in range(settings.instantiate_runs):
+        t0 = time.perf_counter()
+        store = wasmtime.Store(engine)
+        store.set_limits(memory_size=memory_limit, table_elements=limits.max_table_elements,
+                         instances=limits.max_instances, tables=limits.max_tables,
+                         memories=limits.max_memories)
+        store.set_epoch_deadline(deadline_ticks)
+        t1 = time.perf_counter()
+        instance = pre.instantiate(store)
+        t2 = time.perf_counter()
+        exports = instance.exports(store)
+        _ = exports[MEMORY_EXPORT], exports[FETCH_EXPORT]  # what invoke looks up
+        t3 = time.perf_counter()
+        store.close()
+        store_s.append(t1 - t0)
+        instantiate_s.append(t2 - t1)
+        exports_s.append(t3 - t2)
+    store_fig = report.timed("store_us", section, "new Store + limits", store_s, "us")
+    inst_fig = report.timed("instantiate_us", section, "InstancePre.instantiate",
+                            instantiate_s, "us")
+    report.timed("exports_us", section, "instance.exports() lookup", exports_s, "us")
+    both = report.add("store_instantiate_us", section, "instantiate (new Store + instantiate)",
+                      store_fig.value + inst_fig.value, "us", better="lower",
+                      note="sum of the two medians above")
+
+    report.progress(f"invoke: {settings.invoke_runs} runs of Sandbox.invoke(edgehost_fetch)")
+    sandbox = Sandbox(limits, workdir / "compile-0", Metrics())
+    sandbox.start()  # the epoch ticker runs in a real host, so let it run here too
+    try:
+        compiled = sandbox.load(module_hash(wasm), lambda: wasm, memory_limit_bytes=memory_limit)
+        run_hello = hello_invoker(sandbox, compiled, limits, memory_limit)
+        payload = encode_request(hello_request(IN_PROCESS_SLUG))
+
+        def invoke() -> bytes:
+            return run_hello(payload)
+
+        def full_request() -> None:
+            response = decode_response(run_hello(encode_request(hello_request(IN_PROCESS_SLUG))))
+            if response.status != 200 or response.body != HELLO_BODY:
+                raise RuntimeError(f"hello answered {response.status} {response.body[:80]!r}")
+
+        full_request()  # fail early (with the guest's answer) before timing anything
+        invoke_s = time_calls(invoke, settings.invoke_runs)
+        full_s = time_calls(full_request, settings.invoke_runs)
+    finally:
+        sandbox.close()
+    invoke_fig = report.timed("invoke_us", section, "invoke (Sandbox.invoke, hello GET /)",
+                              invoke_s, "us", "Store+instantiate+guest+host calls")
+    report.timed("full_request_us", section, "full request: encode -> invoke -> decode",
+                 full_s, "us")
+    report.ratio("instantiate_share_of_invoke", section, "instantiate / invoke", both,
+                 invoke_fig, "share of a request's sandbox time spent instantiating")
+
+
+def time_calls(fn: Callable[[], object], runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+# ----------------------------------------------------------------------------- phases 4-5:
+# a real `edgehost serve` process
+
+
+def ship_hello(data_dir: Path) -> str:
+    """Ship examples/hello into `data_dir` in-process, as `edgehost serve --ship` would; the
+    function's slug. Done in-process because a whole host process just to ship is slower."""
+    host = build_host(HostConfig(data_dir=data_dir), env_key=None)
+    try:
+        record, _status = ship_project(host, load_project(HELLO_DIR))
+    finally:
+        host.close()
+    return record.slug
+
+
+@dataclass
+class HostProcess:
+    port: int
+    started: float  # perf_counter just before the process was spawned
+    process: subprocess.Popen
+    log_path: Path
+
+
+@contextmanager
+def host_process(data_dir: Path, run_dir: Path) -> Iterator[HostProcess]:
+    """`edgehost serve --port 0` on `data_dir`; yields once its port is known; always stops it."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    out_path, log_path = run_dir / "stdout.txt", run_dir / "stderr.txt"
+    # Files, not pipes: nobody has to drain them while the load runs.
+    with open(out_path, "w") as out, open(log_path, "w") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "edgehost", "serve", "--host", "127.0.0.1", "--port", "0",
+             "--data-dir", str(data_dir), "--log-level", "warning"],
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=run_dir)
+    failure: Exception | None = None
+    try:
+        port = _wait_for_port(process, out_path, log_path, started)
+        yield HostProcess(port, started, process, log_path)
+    except Exception as e:
+        failure = e
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if failure is not None:
+        # The work dir is deleted on exit, so the host's log goes into the error; read only
+        # now, once the host has exited, because it may log a failure after answering 500.
+        raise RuntimeError(f"{failure}\n--- edgehost serve stderr (tail) ---\n"
+                           f"{log_path.read_text()[-3000:]}") from failure
+
+
+def _wait_for_port(process: subprocess.Popen, out_path: Path, log_path: Path,
+                   started: float) -> int:
+    pattern = re.compile(r"edgehost listening on http://127\.0\.0\.1:(\d+)")
+    while time.perf_counter() - started < HOST_START_TIMEOUT_S:
+        match = pattern.search(out_path.read_text())
+        if match:
+            return int(match.group(1))
+        if process.poll() is not None:
+            raise RuntimeError(f"edgehost serve exited with {process.returncode}:\n"
+                               f"{log_path.read_text()[-2000:]}")
+        time.sleep(0.002)
+    raise RuntimeError(f"edgehost serve did not print its port within {HOST_START_TIMEOUT_S} s")
+
+
+def http_get(port: int, path: str, host_header: str | None = None) -> tuple[int, bytes]:
+    """One request on a new connection (as a first visitor would make it)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host_header} if host_header else {})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_until_serving(host: HostProcess) -> float:
+    """Poll the health route until it answers 200; the perf_counter at that moment."""
+    while time.perf_counter() - host.started < HOST_START_TIMEOUT_S:
+        try:
+            if http_get(host.port, HEALTH_PATH)[0] == 200:
+                return time.perf_counter()
+        except OSError:  # not listening yet
+            pass
+        if host.process.poll() is not None:
+            raise RuntimeError(f"edgehost serve exited with {host.process.returncode}:\n"
+                               f"{host.log_path.read_text()[-2000:]}")
+        time.sleep(0.002)
+    raise RuntimeError(f"edgehost serve did not answer within {HOST_START_TIMEOUT_S} s")
+
+
+def hello_get(port: int, slug: str) -> float:
+    """GET / on the hello function; its latency in seconds. Anything but hello's 200 raises."""
+    started = time.perf_counter()
+    status, body = http_get(port, "/", f"{slug}.{BASE_DOMAIN}:{port}")
+    elapsed = time.perf_counter() - started
+    if status != 200 or body != HELLO_BODY:
+        raise RuntimeError(f"hello answered {status} {body[:200]!r}")
+    return elapsed
+
+
+@dataclass
+class RestartSample:
+    serving_s: float  # process start -> health route answers 200
+    first_200_s: float  # process start -> first 200 from the hello function
+    first_latency_s: float  # that first hello request alone
+    warm_latency_s: list[float]  # later hello requests, each on a new connection
+
+
+def one_restart(data_dir: Path, run_dir: Path, slug: str, warm_requests: int) -> RestartSample:
+    with host_process(data_dir, run_dir) as host:
+        # Health first, so "first request" measures the function's cold path (LMDB lookup,
+        # compiled module from disk, InstancePre) and not the server still starting up.
+        serving = wait_until_serving(host)
+        first = hello_get(host.port, slug)
+        first_done = time.perf_counter()
+        warm = [hello_get(host.port, slug) for _ in range(warm_requests)]
+    return RestartSample(serving - host.started, first_done - host.started, first, warm)
+
+
+def bench_first_call(report: Report, settings: Settings, data_dir: Path, slug: str,
+                     workdir: Path) -> None:
+    section = "4. first call after restart (edgehost serve process)"
+    samples = []
+    for i in range(settings.restarts):
+        report.progress(f"first call: restart {i + 1}/{settings.restarts} on a shipped data dir")
+        samples.append(one_restart(data_dir, workdir / f"restart-{i}", slug,
+                                   settings.warm_requests))
+    # Once more with the compiled cache removed, as after a wasmtime upgrade or a wiped cache:
+    # the first request then compiles from the stored bundle. (The cache layout is the host's:
+    # data_dir/compiled, see app.build_host.)
+    report.progress("first call: restart with the compiled cache removed")
+    for cached in (data_dir / "compiled").glob("*.cwasm"):
+        cached.unlink()
+    uncached = one_restart(data_dir, workdir / "restart-nocache", slug, settings.warm_requests)
+    if not any((data_dir / "compiled").glob("*.cwasm")):
+        raise RuntimeError("the uncached first request did not rewrite the compiled cache")
+
+    n = len(samples)
+    report.timed("start_to_serving_ms", section, "process start -> serving (health 200)",
+                 [s.serving_s for s in samples], "ms", f"{n} restarts")
+    report.timed("start_to_first_200_ms", section, "process start -> first hello 200",
+                 [s.first_200_s for s in samples], "ms", f"{n} restarts")
+    first = report.timed("first_request_ms", section, "first hello request (module from disk)",
+                         [s.first_latency_s for s in samples], "ms", f"{n} restarts")
+    warm = report.timed("warm_request_ms", section, "warm hello request (new connection)",
+                        [x for s in samples for x in s.warm_latency_s], "ms",
+                        f"{settings.warm_requests} per restart")
+    report.ratio("first_vs_warm", section, "first request / warm request", first, warm,
+                 better="lower")
+    # The in-process request (phase 3, in us) against the same request over HTTP: how much of
+    # a warm request's latency is the sandbox, and how much the HTTP/ASGI path around it.
+    in_process = report.get("full_request_us")
+    report.add("sandbox_share_of_warm", section, "in-process request / warm HTTP request",
+               in_process.value / 1e3 / warm.value, "x",
+               note="share of a warm request spent in encode+invoke+decode")
+    nocache = report.add("first_request_nocache_ms", section,
+                         "first hello request, compiled cache removed",
+                         uncached.first_latency_s * 1e3, "ms", better="lower",
+                         note="1 restart; recompiles from the bundle")
+    report.ratio("first_nocache_vs_cached", section, "  uncached first / cached first",
+                 nocache, first, better="lower")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    duration_s: float
+    errors: int  # socket errors and timeouts
+    bad_status: int  # answers that were not 2xx/3xx
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration_s if self.duration_s else 0.0
+
+
+def pick_generator(choice: str) -> str:
+    if choice == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    return choice
+
+
+def generator_description(generator: str, connections: int) -> str:
+    if generator == "wrk":
+        version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
+        first = version.splitlines()[0].split(" [")[0] if version else "wrk"
+        return f"{first}, {wrk_threads(connections)} threads, {connections} connections"
+    return (f"benchmarks/loadgen.py (Python asyncio, keep-alive), {connections} connections; "
+            "wrk not used: expect lower, generator-bound figures")
+
+
+def wrk_threads(connections: int) -> int:
+    return min(2, connections)  # wrk's default; on 2 cores more threads only steal server CPU
+
+
+def run_load(generator: str, port: int, path: str, host_header: str | None,
+             connections: int, duration_s: float) -> LoadResult:
+    """One bounded load run against 127.0.0.1:port; stops by itself after `duration_s`."""
+    if generator == "wrk":
+        cmd = ["wrk", f"-t{wrk_threads(connections)}", f"-c{connections}",
+               f"-d{max(1, round(duration_s))}s", "--timeout", "5s", "--latency",
+               "-s", str(WRK_SCRIPT)]
+        if host_header:
+            cmd += ["-H", f"Host: {host_header}"]
+        cmd.append(f"http://127.0.0.1:{port}{path}")
+    else:
+        cmd = [sys.executable, str(LOADGEN), "--port", str(port), "--path", path,
+               "--connections", str(connections), "--duration", str(duration_s)]
+        if host_header:
+            cmd += ["--host-header", host_header]
+    # The generator stops itself; the timeout is only a backstop against a hung generator.
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + 60)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith(JSON_MARKER)), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"load generator failed ({done.returncode}): {done.stderr[-2000:]}"
+                           f"{done.stdout[-2000:]}")
+    data = json.loads(line[len(JSON_MARKER):])
+    errors = data["errors"]
+    return LoadResult(int(data["requests"]), data["duration_us"] / 1e6,
+                      int(errors["connect"] + errors["read"] + errors["write"]
+                          + errors["timeout"]),
+                      int(errors["status"]), data["latency_us"]["p50"] / 1e3,
+                      data["latency_us"]["p99"] / 1e3)
+
+
+def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: str,
+                     generator: str, workdir: Path) -> None:
+    c, d = settings.connections, settings.duration_s
+    tool = "wrk" if generator == "wrk" else "Python loadgen.py"
+    section = f"5. throughput ({tool}, {c} connections, {d:g} s per run, 127.0.0.1)"
+    with host_process(data_dir, workdir / "throughput") as host:
+        wait_until_serving(host)
+        hello_get(host.port, slug)  # a wrong slug or broken guest fails here, not as 404 load
+        targets = {"hello": ("/", f"{slug}.{BASE_DOMAIN}:{host.port}"),
+                   "health": (HEALTH_PATH, None)}
+        results: dict[str, LoadResult] = {}
+        for name, (path, host_header) in targets.items():
+            report.progress(f"throughput: {name}, warm-up {settings.warmup_s:g} s")
+            run_load(generator, host.port, path, host_header, c, settings.warmup_s)
+            report.progress(f"throughput: {name}, {generator}, {c} connections, {d:g} s")
+            results[name] = run_load(generator, host.port, path, host_header, c, d)
+    figures = {}
+    for name, result in results.items():
+        what = "hello GET /" if name == "hello" else f"host {HEALTH_PATH}"
+        problems = []
+        if result.bad_status:
+            problems.append(f"{result.bad_status} non-2xx/3xx answers")
+        if result.errors:
+            problems.append(f"{result.errors} socket errors/timeouts")
+        if problems:
+            report.progress(f"WARNING: {name}: " + ", ".join(problems))
+        note = f"{result.requests:,} requests" + ("; " + ", ".join(problems) if problems else "")
+        figures[name] = report.add(f"{name}_rps", section, f"{what}: throughput", result.rps,
+                                   "req/s", better="higher", note=note)
+        report.add(f"{name}_p50_ms", section, f"{what}: p50 latency", result.p50_ms, "ms",
+                   better="lower")
+        report.add(f"{name}_p99_ms", section, f"{what}: p99 latency", result.p99_ms, "ms",
+                   better="lower")
+        report.add(f"{name}_errors", section, f"{what}: errors (socket + non-2xx)",
+                   result.errors + result.bad_status, "count", better="lower")
+    report.ratio("hello_vs_health_rps", section, "hello req/s / health req/s", figures["hello"],
+                 figures["health"], "function path vs host-only route (both via a thread)",
+                 better="higher")
+
+
+# ----------------------------------------------------------------------------- machine info
+
+
+def machine_info(generator: str, generator_text: str) -> dict:
+    def version(dist: str) -> str | None:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    cpu_model = None
+    try:
+        cpu_model = next((line.split(":", 1)[1].strip()
+                          for line in Path("/proc/cpuinfo").read_text().splitlines()
+                          if line.startswith("model name")), None)
+    except OSError:
+        pass
+    git = {}
+    try:
+        git["commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO,
+                                       capture_output=True, text=True).stdout.strip() or None
+        git["dirty"] = bool(subprocess.run(["git", "status", "--porcelain", "--", "host"],
+                                           cwd=REPO, capture_output=True,
+                                           text=True).stdout.strip())
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "cpu_model": cpu_model,
+        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "wasmtime": version("wasmtime"),
+        "edgehost": version("edgehost"),
+        # Which host code ran (e.g. a checkout on PYTHONPATH instead of the editable install).
+        "edgehost_path": str(Path(sys.modules[Sandbox.__module__].__file__).parents[1]),
+        "uvicorn": version("uvicorn"),
+        "fastapi": version("fastapi"),
+        "generator": generator,
+        "generator_detail": generator_text,
+        "git": git,
+    }
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings, json_path = parse_args(argv)
+    report = Report()
+    wasm_path = load_project(HELLO_DIR).module_path
+    if not wasm_path.is_file():
+        print(f"{wasm_path} is missing: run `npm run build:examples` in {REPO}", file=sys.stderr)
+        return 2
+    wasm = wasm_path.read_bytes()
+    generator = pick_generator(settings.generator)
+    generator_text = generator_description(generator, settings.connections)
+    machine = machine_info(generator, generator_text)
+    report.progress(f"{'quick' if settings.quick else 'full'} run; load generator: "
+                    f"{generator_text}")
+
+    with tempfile.TemporaryDirectory(prefix="edgehost-bench-") as tmp:
+        workdir = Path(tmp)
+        bench_compile_and_load(report, settings, wasm, workdir)
+        bench_per_request(report, settings, wasm, workdir)
+        data_dir = workdir / "data"
+        report.progress("shipping hello into a fresh data dir")
+        slug = ship_hello(data_dir)
+        bench_first_call(report, settings, data_dir, slug, workdir)
+        bench_throughput(report, settings, data_dir, slug, generator, workdir)
+
+    elapsed = time.perf_counter() - report.started
+    report.progress(f"done in {elapsed:.1f} s")
+    print_table(report, [
+        f"edgehost hello benchmark ({'quick' if settings.quick else 'full'}, {elapsed:.1f} s)",
+        f"machine: {machine['cores']} cores ({machine['cpu_model'] or 'unknown cpu'}), "
+        f"Python {machine['python']}, wasmtime {machine['wasmtime']}",
+        f"load generator: {generator_text}",
+        "Noisy shared machine: compare ratios (unit x) within one run; absolute figures "
+        "only between runs on the same machine.",
+    ])
+    if json_path is not None:
+        document = {"schema": JSON_SCHEMA, "created_unix": time.time(),
+                    "mode": "quick" if settings.quick else "full", "elapsed_s": elapsed,
+                    "settings": asdict(settings), "machine": machine,
+                    "figures": {f.key: figure_json(f) for f in report.figures}}
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        report.progress(f"wrote {json_path}")
+    return 0
+
+
+def figure_json(figure: Figure) -> dict:
+    out = {k: v for k, v in asdict(figure).items() if k != "key"}
+    if math.isnan(figure.value):  # a ratio with a zero denominator; JSON has no NaN
+        out["value"] = None
+    return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
