@@ -27,6 +27,14 @@ EXAMPLES = ROOT / "examples"
 TEST_KEY = "ehk_test_admin_key_0123456789"
 
 
+def example_bundle(name: str) -> tuple[bytes, str]:
+    """A built example's module and manifest (scripts/setup builds them from source)."""
+    module = EXAMPLES / name / "build" / f"{name}.wasm"
+    if not module.exists():
+        pytest.fail(f"{module} is missing: run scripts/setup (it builds the examples)")
+    return module.read_bytes(), (EXAMPLES / name / "telnyx.toml").read_text()
+
+
 def wat(name: str) -> bytes:
     """A test guest from tests/wat/, compiled to a module."""
     return bytes(wasmtime.wat2wasm((WAT_DIR / f"{name}.wat").read_text()))
@@ -61,6 +69,13 @@ class LiveHost:
         return self.admin("POST", f"/functions/{func_id}/revisions", key=key,
                           files={"module": ("m.wasm", module, "application/wasm"),
                                  "manifest": ("telnyx.toml", manifest_text, "text/plain")})
+
+    def deploy_example(self, name: str, key: str | None = "default") -> dict:
+        module, manifest_text = example_bundle(name)
+        func = self.create_function(name, key=key)
+        r = self.ship(func["func_id"], module, manifest_text, key=key)
+        assert r.status_code == 201, r.text
+        return r.json()
 
     def deploy(self, name: str, module: bytes, extra_manifest: str = "",
                key: str | None = "default") -> dict:

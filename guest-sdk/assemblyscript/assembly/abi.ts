@@ -21,8 +21,12 @@ export const TOO_LARGE: i32 = -3;
 export const INVALID_ARGUMENT: i32 = -4;
 /** A per-invocation quota is spent (e.g. log volume). */
 export const LIMIT_EXCEEDED: i32 = -5;
-/** The import is not usable in this context. */
+/** The import is not usable in this context (e.g. storage outside an actor turn). */
 export const NOT_PERMITTED: i32 = -6;
+/** An actor call failed; the result slot holds the error as JSON {"name": ..., "message": ...}. */
+export const ACTOR_ERROR: i32 = -7;
+/** A value, argument list or result is not valid JSON (the spec's CodecError). */
+export const CODEC_ERROR: i32 = -8;
 /** A host fault; details go to the host log, not to the guest. */
 export const INTERNAL: i32 = -100;
 
@@ -79,3 +83,64 @@ export declare function clock_now_ms(): i64;
 // @ts-ignore: decorator
 @external("edgehost_v1", "random_fill")
 export declare function random_fill(ptr: i32, len: i32): i32;
+
+// ---- actor storage (only inside an actor turn; NOT_PERMITTED elsewhere) ------------------
+
+/** Parks the JSON text stored under key in the result slot; returns its length or NOT_FOUND. */
+// @ts-ignore: decorator
+@external("edgehost_v1", "storage_get")
+export declare function storage_get(key_ptr: i32, key_len: i32): i32;
+
+/** Writes JSON text under key (turn-buffered). 0; INVALID_ARGUMENT, CODEC_ERROR, TOO_LARGE. */
+// @ts-ignore: decorator
+@external("edgehost_v1", "storage_put")
+export declare function storage_put(key_ptr: i32, key_len: i32, value_ptr: i32, value_len: i32): i32;
+
+/** Deletes key: 1 if it existed, 0 if not. */
+// @ts-ignore: decorator
+@external("edgehost_v1", "storage_delete")
+export declare function storage_delete(key_ptr: i32, key_len: i32): i32;
+
+/**
+ * Lists entries; options are a JSON object (prefix, start, startAfter, end, reverse, limit).
+ * Parks `count:u32 (key:str value:bytes){count}` in the result slot and returns its length.
+ */
+// @ts-ignore: decorator
+@external("edgehost_v1", "storage_list")
+export declare function storage_list(options_ptr: i32, options_len: i32): i32;
+
+/** Deletes every key of the instance (atomically, with the turn). */
+// @ts-ignore: decorator
+@external("edgehost_v1", "storage_delete_all")
+export declare function storage_delete_all(): i32;
+
+/** Opens a nested transaction inside the turn (depth <= 16). */
+// @ts-ignore: decorator
+@external("edgehost_v1", "storage_txn_begin")
+export declare function storage_txn_begin(): i32;
+
+/** Folds the innermost transaction into its parent; NOT_PERMITTED if none is open. */
+// @ts-ignore: decorator
+@external("edgehost_v1", "storage_txn_commit")
+export declare function storage_txn_commit(): i32;
+
+/** Discards every write since the matching storage_txn_begin (and closes that transaction). */
+// @ts-ignore: decorator
+@external("edgehost_v1", "storage_txn_rollback")
+export declare function storage_txn_rollback(): i32;
+
+// ---- actor calls --------------------------------------------------------------------------
+
+/**
+ * Calls `method` on instance `name` of the actor type behind `binding`, with `args` (a JSON
+ * array). Returns the length of the result (JSON text, result slot); ACTOR_ERROR with
+ * {"name","message"} JSON in the result slot; CODEC_ERROR if args is not a JSON array.
+ */
+// @ts-ignore: decorator
+@external("edgehost_v1", "actor_call")
+export declare function actor_call(
+  binding_ptr: i32, binding_len: i32,
+  name_ptr: i32, name_len: i32,
+  method_ptr: i32, method_len: i32,
+  args_ptr: i32, args_len: i32
+): i32;

@@ -116,24 +116,24 @@ export class Response {
   /** A UTF-8 text body with content-type "text/plain; charset=utf-8". */
   static text(body: string, status: i32 = 200): Response {
     return new Response(status, Uint8Array.wrap(utf8(body)))
-      .setHeader("content-type", "text/plain; charset=utf-8");
+      .appendHeader("content-type", "text/plain; charset=utf-8");
   }
 
   /** An already-serialized JSON body with content-type "application/json". */
   static json(json: string, status: i32 = 200): Response {
     return new Response(status, Uint8Array.wrap(utf8(json)))
-      .setHeader("content-type", "application/json");
+      .appendHeader("content-type", "application/json");
   }
 
   /** An HTML body with content-type "text/html; charset=utf-8". */
   static html(html: string, status: i32 = 200): Response {
     return new Response(status, Uint8Array.wrap(utf8(html)))
-      .setHeader("content-type", "text/html; charset=utf-8");
+      .appendHeader("content-type", "text/html; charset=utf-8");
   }
 
   /** A binary body with the given content-type. */
   static bytes(body: Uint8Array, status: i32 = 200, contentType: string = "application/octet-stream"): Response {
-    return new Response(status, body).setHeader("content-type", contentType);
+    return new Response(status, body).appendHeader("content-type", contentType);
   }
 
   /** 404 with the text "not found". */
@@ -143,12 +143,12 @@ export class Response {
 
   /** 405 with the text "method not allowed" and an `allow` header. */
   static methodNotAllowed(allow: string): Response {
-    return Response.text("method not allowed", 405).setHeader("allow", allow);
+    return Response.text("method not allowed", 405).appendHeader("allow", allow);
   }
 
   /** A redirect to `location` (302 unless given). */
   static redirect(location: string, status: i32 = 302): Response {
-    return new Response(status).setHeader("location", location);
+    return new Response(status).appendHeader("location", location);
   }
 
   /** Sets header `name` (case-insensitive), replacing any existing values. Returns this. */

@@ -60,3 +60,39 @@ export class JsonObject {
     return "{" + this.text + "}";
   }
 }
+
+/** Builds one JSON array, element by element: `new JsonArray().int(100).toString()` == "[100]". */
+export class JsonArray {
+  private text: string = "";
+
+  /** Appends a string (escaped). */
+  str(value: string): JsonArray {
+    return this.raw(jsonString(value));
+  }
+
+  /** Appends an integer. */
+  int(value: i64): JsonArray {
+    return this.raw(decimal(value));
+  }
+
+  /** Appends `true` or `false`. */
+  bool(value: bool): JsonArray {
+    return this.raw(value ? "true" : "false");
+  }
+
+  /** Appends `null`. */
+  null(): JsonArray {
+    return this.raw("null");
+  }
+
+  /** Appends already-serialized JSON (e.g. a nested object). */
+  raw(json: string): JsonArray {
+    this.text += (this.text.length ? "," : "") + json;
+    return this;
+  }
+
+  /** The array as JSON text: `[1,"a"]`. */
+  toString(): string {
+    return "[" + this.text + "]";
+  }
+}

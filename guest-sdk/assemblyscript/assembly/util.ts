@@ -39,14 +39,16 @@ export function asciiLower(s: string): string {
  * any-radix implementation brings ~2 KB of digit tables into every module.
  */
 export function decimal(n: i64): string {
-  let neg = n < 0;
-  let v: u64 = neg ? <u64>(-n) : <u64>n;
+  return n < 0 ? "-" + decimalU(<u64>(-n)) : decimalU(<u64>n);
+}
+
+/** Decimal text of the unsigned `v`. */
+export function decimalU(v: u64): string {
   let buf = memory.data(20);
   let p = 20;
   do {
     store<u8>(buf + <usize>(--p), <u8>(0x30 + v % 10));
     v /= 10;
   } while (v != 0);
-  if (neg) store<u8>(buf + <usize>(--p), 0x2d);
   return String.UTF8.decodeUnsafe(buf + <usize>p, <usize>(20 - p));
 }
