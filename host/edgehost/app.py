@@ -150,5 +150,6 @@ def create_app(config: HostConfig, host: Host | None = None) -> FastAPI:
     async def metrics() -> str:
         return host.metrics.render()
 
-    app.include_router(admin_router(config, host.accounts, host.functions, host.logs))
+    app.include_router(admin_router(config, host.accounts, host.functions, host.actors,
+                                    host.logs))
     return app

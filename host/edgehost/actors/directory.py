@@ -77,6 +77,11 @@ class ActorDirectory:
                 over_cap -= 1
         return activation
 
+    def live_names(self, account_id: str, type_: str) -> list[str]:
+        with self._lock:
+            return sorted(k.name for k, a in self._live.items()
+                          if k.account_id == account_id and k.type == type_ and not a.dropped)
+
     def forget(self, activation: Activation) -> None:
         with self._lock:
             if self._live.get(activation.key) is activation:

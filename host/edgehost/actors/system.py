@@ -89,6 +89,13 @@ class ActorSystem:
     def _evicted(self, activation: Activation, reason: str) -> None:
         self._metrics.inc("edgehost_actor_evictions_total", {"reason": reason})
 
+    def live_names(self, account_id: str, type_: str) -> list[str]:
+        return self.directory.live_names(account_id, type_)
+
+    def instance_names(self, account_id: str, type_: str, *, after: str | None,
+                       limit: int) -> list[str]:
+        return self._storage.instance_names(account_id, type_, after=after, limit=limit)
+
     def caller_for(self, deployment: Deployment,
                    chain: frozenset[InstanceId] = frozenset()) -> BoundCaller:
         return BoundCaller(self, deployment.function.account_id, deployment.bindings, chain)

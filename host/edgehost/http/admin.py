@@ -16,8 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
-from edgehost.errors import BadRequest, Forbidden, PayloadTooLarge
+from edgehost.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from edgehost.function_logs import FunctionLogs
 from edgehost.registry.accounts import Account, Accounts
 from edgehost.registry.functions import FunctionRecord, Functions, Revision
@@ -60,7 +61,7 @@ def _revision_json(revision: Revision, *, full: bool = False) -> dict[str, Any]:
 
 
 def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
-                 logs: FunctionLogs) -> APIRouter:
+                 actors: ActorSystem, logs: FunctionLogs) -> APIRouter:
     router = APIRouter(prefix=ADMIN_PREFIX)
 
     def authenticate(request: Request) -> Account:
@@ -138,6 +139,36 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
                       limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> dict:
         record = functions.owned(account, func_id)
         return {"func_id": record.func_id, "entries": logs.tail(record.func_id, limit)}
+
+    @router.get("/actors")
+    def list_actor_types(account: Caller) -> dict:
+        return {"types": functions.actor_types(account)}
+
+    def _actor_type(account: Account, type_: str) -> dict:
+        for entry in functions.actor_types(account):
+            if entry["type"] == type_:
+                return entry
+        raise NotFound(f"no actor type {type_!r} is owned or bound on this account")
+
+    @router.get("/actors/{type_}")
+    def inspect_actor_type(type_: str, account: Caller) -> dict:
+        entry = _actor_type(account, type_)
+        live = actors.live_names(account.account_id, type_)
+        return {**entry, "live_activations": len(live),
+                "stored_instances_sample": actors.instance_names(account.account_id, type_,
+                                                                 after=None, limit=20)}
+
+    @router.get("/actors/{type_}/instances")
+    def actor_instances(type_: str, account: Caller,
+                        after: Annotated[str | None, Query(max_length=1024)] = None,
+                        limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
+        _actor_type(account, type_)
+        live = set(actors.live_names(account.account_id, type_))
+        names = actors.instance_names(account.account_id, type_, after=after, limit=limit)
+        # Instances that are live but have never stored anything are listed too.
+        names = sorted(set(names) | (live if after is None else set()))[:limit]
+        return {"type": type_, "instances": [{"name": n, "live": n in live} for n in names],
+                "next_after": names[-1] if len(names) == limit else None}
 
     return router
 

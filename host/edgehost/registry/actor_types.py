@@ -9,6 +9,7 @@ as the revision that claims or releases it, so two concurrent ships cannot both 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from edgehost.registry.manifest import IDENTIFIER
 from edgehost.sandbox.abi import ACTORS_SECTION
@@ -35,21 +36,42 @@ def release_owner(txn, db, account_id: str, type_: str, func_id: str) -> None:
         txn.delete(_key(account_id, type_), db=db)
 
 
-def read_actor_classes(wasm: bytes) -> tuple[dict[str, list[str]], list[str]]:
+def owned_types(txn, db, account_id: str) -> list[tuple[str, str]]:
+    """(type, owner func_id) for every owned type on an account, by type name."""
+    prefix = f"{account_id}/".encode()
+    cursor = txn.cursor(db=db)
+    out = []
+    if cursor.set_range(prefix):
+        for key, func_id in cursor:
+            if not key.startswith(prefix):
+                break
+            out.append((key[len(prefix):].decode(), func_id.decode()))
+    return out
+
+
+@dataclass(frozen=True)
+class ActorSection:
+    classes: dict[str, list[str]]  # class -> public method names
+    signatures: dict[str, dict]  # class -> method -> {"params": [[name, type]], "result": type}
+
+
+def read_actor_classes(wasm: bytes) -> tuple[ActorSection, list[str]]:
     """The classes a module's `edgehost.actors` section declares, and any problems with it."""
+    empty = ActorSection({}, {})
     try:
         sections = custom_sections(wasm, ACTORS_SECTION)
     except ValueError as e:
-        return {}, [f"cannot read custom sections: {e}"]
+        return empty, [f"cannot read custom sections: {e}"]
     if not sections:
-        return {}, []
+        return empty, []
     if len(sections) > 1:
-        return {}, [f"module has {len(sections)} '{ACTORS_SECTION}' sections; at most one"]
+        return empty, [f"module has {len(sections)} '{ACTORS_SECTION}' sections; at most one"]
     try:
         data = json.loads(sections[0].decode("utf-8"))
         if data.get("version") != 1 or not isinstance(data.get("classes"), list):
             raise ValueError("expected {\"version\": 1, \"classes\": [...]}")
         classes: dict[str, list[str]] = {}
+        signatures: dict[str, dict] = {}
         for entry in data["classes"]:
             name, methods = entry["name"], entry["methods"]
             if not isinstance(name, str) or not IDENTIFIER.match(name):
@@ -59,6 +81,11 @@ def read_actor_classes(wasm: bytes) -> tuple[dict[str, list[str]], list[str]]:
                     for m in methods):
                 raise ValueError(f"class {name}: methods must be public identifiers")
             classes[name] = sorted(set(methods))
-        return classes, []
+            described = entry.get("signatures", {})
+            if not isinstance(described, dict):
+                raise ValueError(f"class {name}: signatures must be an object")
+            # Signatures are documentation for typed stubs; keep only listed methods.
+            signatures[name] = {m: described[m] for m in classes[name] if m in described}
+        return ActorSection(classes, signatures), []
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
-        return {}, [f"'{ACTORS_SECTION}' section is malformed: {e}"]
+        return empty, [f"'{ACTORS_SECTION}' section is malformed: {e}"]

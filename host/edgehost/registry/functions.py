@@ -56,6 +56,7 @@ class Revision:
     shipped_at: float
     warnings: list[str] = field(default_factory=list)
     actor_classes: dict[str, list[str]] = field(default_factory=dict)  # from the module
+    actor_signatures: dict[str, dict] = field(default_factory=dict)  # class -> method -> sig
     owned_types: list[str] = field(default_factory=list)  # declared in [[actors]] and exported
 
 
@@ -223,7 +224,8 @@ class Functions:
                                 f"must equal the function being shipped ({record.func_id})")
         memory_limit = self._memory_limit(manifest)
         digest = module_hash(wasm)
-        classes, section_problems = actor_types.read_actor_classes(wasm)
+        section, section_problems = actor_types.read_actor_classes(wasm)
+        classes = section.classes
         problems.extend(f"module: {p}" for p in section_problems)
         declared = {a.type for a in manifest.actors} if manifest else set()
         owned = sorted(declared & classes.keys())
@@ -270,7 +272,8 @@ class Functions:
                                       record.func_id)
             number = (current.current_revision or 0) + 1
             revision = Revision(record.func_id, number, digest, len(wasm), manifest_text,
-                                manifest.to_json(), time.time(), warnings, classes, owned)
+                                manifest.to_json(), time.time(), warnings, classes,
+                                section.signatures, owned)
             txn.put(_rev_key(record.func_id, number), json.dumps(asdict(revision)).encode(),
                     db=self._revisions)
             self._put(txn, FunctionRecord(**{**asdict(current), "current_revision": number}))
@@ -344,6 +347,36 @@ class Functions:
             if self._env.read(lambda txn: self._get(txn, func_id)) == record:
                 self._deployments[func_id] = deployment
         return deployment
+
+    def actor_types(self, account: Account) -> list[dict]:
+        """Every actor type on the account: its owner, methods, and the functions bound to it."""
+        owned = self._env.read(
+            lambda txn: actor_types.owned_types(txn, self._owners, account.account_id))
+        bound: dict[str, list[dict]] = {}
+        for record in self.list(account):
+            revision = self.revision(record, record.current_revision) \
+                if record.current_revision else None
+            for binding in revision.manifest["actors"] if revision else []:
+                bound.setdefault(binding["type"], []).append(
+                    {"func_id": record.func_id, "name": record.name,
+                     "binding": binding["binding"],
+                     "role": "owner" if binding["type"] in revision.owned_types
+                     else "reference"})
+        out = []
+        for type_ in sorted(set(bound) | {t for t, _ in owned}):
+            owner_id = dict(owned).get(type_)
+            deployment = self.deployment_by_id(owner_id) if owner_id else None
+            revision = deployment.revision if deployment else None
+            out.append({
+                "type": type_,
+                "owner": {"func_id": deployment.function.func_id,
+                          "name": deployment.function.name, "revision": revision.number}
+                if deployment else None,
+                "methods": revision.actor_classes.get(type_, []) if revision else [],
+                "signatures": revision.actor_signatures.get(type_, {}) if revision else {},
+                "bindings": bound.get(type_, []),
+            })
+        return out
 
     def bindings_status(self, record: FunctionRecord, revision: Revision) -> list[dict]:
         """Each binding of a revision: its role (owner/reference) and whether it resolves."""

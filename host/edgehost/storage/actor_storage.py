@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import struct
 from dataclasses import dataclass
 from typing import Iterator
@@ -41,6 +40,19 @@ class InstanceId:
     def prefix(self) -> bytes:
         raw = "\0".join((self.account_id, self.type, self.name)).encode("utf-8")
         return hashlib.sha256(raw).digest()[:PREFIX_BYTES]
+
+    @property
+    def index_key(self) -> bytes:
+        """Where this instance is listed: under its (account, type), ordered by name."""
+        name = self.name.encode("utf-8")
+        if len(name) > MAX_INLINE_KEY:  # keep it an LMDB key; order by the first bytes
+            name = name[:MAX_INLINE_KEY - 8] + hashlib.sha256(name).digest()[:8]
+        return type_prefix(self.account_id, self.type) + name
+
+
+def type_prefix(account_id: str, type_: str) -> bytes:
+    raw = f"{account_id}\0{type_}".encode("utf-8")
+    return hashlib.sha256(b"type\0" + raw).digest()[:PREFIX_BYTES]
 
 
 @dataclass(frozen=True)
@@ -162,9 +174,27 @@ class ActorStorage:
                 txn.delete(lmdb_key, db=db)
             else:
                 txn.put(lmdb_key, stored, db=db)
-        # Remember which (account, type, name) a prefix belongs to, for listing instances.
-        txn.put(prefix, json.dumps([instance.account_id, instance.type, instance.name]).encode(),
-                db=self._instances, overwrite=False)
+        # Index the instance under its type, for `edgehost actors instances`.
+        txn.put(instance.index_key, instance.name.encode("utf-8"), db=self._instances,
+                overwrite=False)
+
+    def instance_names(self, account_id: str, type_: str, *, after: str | None,
+                       limit: int) -> list[str]:
+        """Names of the instances of a type that have stored anything, in name order."""
+        prefix = type_prefix(account_id, type_)
+        start = InstanceId(account_id, type_, after).index_key + b"\0" if after else prefix
+
+        def read(txn) -> list[str]:
+            cursor = txn.cursor(db=self._instances)
+            out: list[str] = []
+            if cursor.set_range(start):
+                for key, name in cursor:
+                    if not key.startswith(prefix) or len(out) >= limit:
+                        break
+                    out.append(name.decode("utf-8"))
+            return out
+
+        return self._env.read(read)
 
 
 def _split_long(raw: bytes) -> tuple[bytes, bytes]:
