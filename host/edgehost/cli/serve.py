@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 
 import uvicorn
 
@@ -19,6 +20,22 @@ from edgehost.projects import Project, ProjectError, load_project
 from edgehost.sandbox.engine import module_hash
 
 log = logging.getLogger("edgehost")
+
+
+def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind [127.0.0.1]")
+    serve.add_argument("--port", type=int, default=8787,
+                       help="port to bind; 0 picks a free one [8787]")
+    serve.add_argument("--data-dir", type=Path, default=Path(".edgehost"),
+                       help="where LMDB, bundles, compiled modules and logs live [.edgehost]")
+    serve.add_argument("--base-domain", default="localhost",
+                       help="functions answer at {name}-{id10}.BASE_DOMAIN [localhost]")
+    serve.add_argument("--ship", type=Path, action="append", default=[], metavar="DIR",
+                       help="a built project folder to ship to the default account at start "
+                            "(repeatable)")
+    serve.add_argument("--log-level", default="info",
+                       choices=["debug", "info", "warning", "error"], help="[info]")
+    serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
 
 
 def serve(args: argparse.Namespace) -> int:
