@@ -165,6 +165,12 @@ def ship_with(client: AdminClient, project: Project, *, write_func_id: bool,
     manifest = parse_manifest(project.manifest_text, memory_cap_mib=1 << 20,
                               timeout_cap_ms=1 << 30)
     func_id = manifest.func_id if write_func_id else None
+    if func_id is not None:
+        known = {f["func_id"] for f in client.request("GET", "/functions")["functions"]}
+        if func_id not in known:
+            raise CliError(f"{project.root / MANIFEST_FILE}: edge_compute.func_id = {func_id!r}: "
+                           f"no such function on this account at {client.target.url}; remove "
+                           "the line to create the function by name")
     if func_id is None:
         existing = [f for f in client.request("GET", "/functions")["functions"]
                     if f["name"] == project.name]
