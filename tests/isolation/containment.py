@@ -50,9 +50,23 @@ def run_attack(live_host: LiveHost, attack: Callable[[], httpx.Response],
 
 
 def function_log(live_host: LiveHost, func_id: str) -> list[dict]:
-    r = live_host.admin("GET", f"/functions/{func_id}/logs")
+    r = live_host.admin("GET", f"/functions/{func_id}/logs", params={"limit": 10_000})
     assert r.status_code == 200, r.text
     return r.json()["entries"]
+
+
+def raw_request(port: int, raw_path: bytes, host: bytes = b"127.0.0.1",
+                extra_headers: bytes = b"") -> tuple[int, bytes]:
+    """Send exactly these bytes (HTTP clients normalise paths; attackers do not)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET " + raw_path + b" HTTP/1.1\r\nHost: " + host + b"\r\n" +
+                     extra_headers + b"Connection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
 
 
 def failure_entry(live_host: LiveHost, func_id: str, error_id: str) -> dict:
