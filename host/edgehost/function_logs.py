@@ -7,11 +7,17 @@ id it can quote. The file is capped; when full it is rotated to `.1` (one old fi
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from edgehost.sandbox.invocation import Invocation
+
+log = logging.getLogger("edgehost")
 
 
 class FunctionLogs:
@@ -36,6 +42,31 @@ class FunctionLogs:
                 path.replace(path.with_suffix(".jsonl.1"))
             with open(path, "a", encoding="utf-8") as f:
                 f.write(text)
+
+    def record(self, func_id: str, invocation: Invocation, *, failure: dict[str, Any] | None
+               ) -> str | None:
+        """Log an invocation's guest lines and, if it failed, the failure under a new error id.
+
+        `failure` holds what went wrong (outcome, detail, where); the guest's own message and
+        the import faults it hit are added here. Returns the error id, for the client.
+        """
+        entries: list[dict[str, Any]] = [{"level": line.level, "message": line.message}
+                                         for line in invocation.logs]
+        if invocation.logs_dropped:
+            entries.append({"level": "warn", "message": f"{invocation.logs_dropped} log "
+                            "line(s) dropped: per-invocation log quota reached"})
+        error_id = None
+        if failure is not None:
+            error_id = "err_" + secrets.token_hex(8)
+            entries.append({
+                "level": "error", "error_id": error_id, **failure,
+                "guest_message": invocation.error_message,
+                "import_faults": [{"import": f.import_name, "status": int(f.status),
+                                   "detail": f.detail} for f in invocation.faults]})
+            log.warning("guest failed", extra={"func_id": func_id, "error_id": error_id,
+                                               "outcome": failure.get("outcome")})
+        self.append(func_id, entries)
+        return error_id
 
     def tail(self, func_id: str, limit: int) -> list[dict[str, Any]]:
         path = self._path(func_id)

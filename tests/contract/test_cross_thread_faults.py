@@ -8,8 +8,6 @@ imports must never raise; this test runs a faulting guest beside a clean one to 
 import threading
 from pathlib import Path
 
-import wasmtime
-
 from edgehost.config import SandboxLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox.abi import Status

@@ -29,12 +29,12 @@ def test_one_name_never_runs_two_calls_at_once_while_two_names_run_in_parallel(
     calls = [("p", "slow"), ("q", "slow")] * 5
     responses = _parallel(live_host, calls, app, workers=10)
     intervals: dict[str, list[tuple[int, int]]] = {"p": [], "q": []}
-    for (name, _), r in zip(calls, responses):
+    for (name, _), r in zip(calls, responses, strict=True):
         assert r.status_code == 200, r.text
         intervals[name].append(tuple(r.json()))
     for name, spans in intervals.items():
         spans.sort()
-        for (s1, e1), (s2, e2) in zip(spans, spans[1:]):
+        for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False):
             assert s2 >= e1, f"{name}: a call started at {s2} before the previous ended at {e1}"
     overlaps = sum(1 for ps, pe in intervals["p"] for qs, qe in intervals["q"]
                    if ps < qe and qs < pe)

@@ -58,9 +58,9 @@ def test_acknowledged_writes_survive_kill_9_quiet_and_in_flight(tmp_path):
             stop = threading.Event()
             lock = threading.Lock()
 
-            def writer() -> None:
+            def writer(base_url: str, stop: threading.Event, lock: threading.Lock) -> None:
                 nonlocal attempted_in_flight
-                with httpx.Client(base_url=host.base_url, timeout=30) as c:
+                with httpx.Client(base_url=base_url, timeout=30) as c:
                     while not stop.is_set():
                         with lock:
                             attempted_in_flight += 1
@@ -71,7 +71,8 @@ def test_acknowledged_writes_survive_kill_9_quiet_and_in_flight(tmp_path):
                         with lock:
                             acked_in_flight.append(value)
 
-            threads = [threading.Thread(target=writer) for _ in range(8)]
+            threads = [threading.Thread(target=writer, args=(host.base_url, stop, lock))
+                       for _ in range(8)]
             for t in threads:
                 t.start()
             while len(acked_in_flight) < 50 * (round_ + 1):

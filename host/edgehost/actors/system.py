@@ -9,8 +9,6 @@ durably (group commit), and only then return the result.
 
 from __future__ import annotations
 
-import logging
-import secrets
 import struct
 import threading
 import time
@@ -32,7 +30,6 @@ from edgehost.storage.actor_storage import ActorStorage, InstanceId
 from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.turn import Turn, check_json
 
-log = logging.getLogger("edgehost.actors")
 _U32 = struct.Struct("<I")
 
 
@@ -253,16 +250,9 @@ class ActorSystem:
         self._metrics.inc("edgehost_actor_evictions_total", {"reason": "failed"})
 
     def _log(self, owner: Deployment, result: InvocationResult, failed: str | None) -> str | None:
-        inv = result.invocation
-        entries = [{"level": line.level, "message": line.message} for line in inv.logs]
-        error_id = None
-        if failed is not None:
-            error_id = "err_" + secrets.token_hex(8)
-            entries.append({"level": "error", "error_id": error_id, "outcome":
-                            result.outcome.value, "actor_call": failed, "detail": result.detail,
-                            "guest_message": inv.error_message})
-        self._logs.append(owner.function.func_id, entries)
-        return error_id
+        failure = None if failed is None else \
+            {"outcome": result.outcome.value, "actor_call": failed, "detail": result.detail}
+        return self._logs.record(owner.function.func_id, result.invocation, failure=failure)
 
 
 def _remaining_ms(deadline: float) -> int:

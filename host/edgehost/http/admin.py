@@ -119,7 +119,8 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
             form = await request.form(max_files=2, max_fields=2,
                                       max_part_size=config.max_manifest_bytes)
         except Exception as e:  # starlette raises its own parse errors
-            raise BadRequest(f"expected multipart/form-data with 'module' and 'manifest': {e}")
+            raise BadRequest(
+                f"expected multipart/form-data with 'module' and 'manifest': {e}") from None
         wasm = await _read_part(form.get("module"), "module", config.max_module_bytes)
         manifest_raw = await _read_part(form.get("manifest"), "manifest",
                                         config.max_manifest_bytes)

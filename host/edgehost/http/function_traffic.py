@@ -8,8 +8,6 @@ before the guest sees the path). Paths under `/__edgehost/` always belong to the
 from __future__ import annotations
 
 import json
-import logging
-import secrets
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +27,6 @@ from edgehost.sandbox.invocation import Invocation
 from edgehost.sandbox.slots import ExecutionSlots
 from edgehost.sandbox.wire import GuestRequest, MalformedResponse, decode_response, encode_request
 
-log = logging.getLogger("edgehost.http")
 
 PATH_FORM_PREFIX = "/fn/"
 # Set by the host, never copied from a guest response.
@@ -123,10 +120,6 @@ class FunctionTraffic:
 
     def _respond(self, deployment: Deployment, result: InvocationResult) -> Response:
         inv = result.invocation
-        entries = [{"level": line.level, "message": line.message} for line in inv.logs]
-        if inv.logs_dropped:
-            entries.append({"level": "warn", "message": f"{inv.logs_dropped} log line(s) "
-                            "dropped: per-request log quota reached"})
         outcome = result.outcome.value
         response: Response | None = None
         failure = result.detail
@@ -145,17 +138,11 @@ class FunctionTraffic:
                     response.raw_headers = [
                         *[(k.lower().encode(), v.encode()) for k, v in headers],
                         (b"content-length", str(len(guest.body)).encode())]
+        error_id = self._logs.record(
+            deployment.function.func_id, inv,
+            failure=None if response is not None else
+            {"outcome": outcome, "revision": deployment.revision.number, "detail": failure})
         if response is None:
-            error_id = "err_" + secrets.token_hex(8)
-            entries.append({
-                "level": "error", "error_id": error_id, "outcome": outcome,
-                "revision": deployment.revision.number, "detail": failure,
-                "guest_message": inv.error_message,
-                "import_faults": [{"import": f.import_name, "status": int(f.status),
-                                   "detail": f.detail} for f in inv.faults],
-            })
-            log.warning("function failed", extra={"func_id": deployment.function.func_id,
-                                                  "error_id": error_id, "outcome": outcome})
             if result.outcome is Outcome.TIMEOUT:
                 response = host_error(504, "timeout", "the function exceeded its time budget",
                                       error_id=error_id)
@@ -163,6 +150,5 @@ class FunctionTraffic:
                 response = host_error(500, "function_failed",
                                       "the function failed; see its log for details",
                                       error_id=error_id)
-        self._logs.append(deployment.function.func_id, entries)
         self._metrics.inc("edgehost_requests_total", {"outcome": outcome})
         return response

@@ -384,8 +384,8 @@ class Functions:
         for binding in revision.manifest["actors"]:
             type_ = binding["type"]
             owner_id = self._env.read(
-                lambda txn: actor_types.owner_of(txn, self._owners, record.account_id, type_))
-            owner = self._env.read(lambda txn: self._get(txn, owner_id)) if owner_id else None
+                lambda txn, t=type_: actor_types.owner_of(txn, self._owners, record.account_id, t))
+            owner = self._env.read(lambda txn, o=owner_id: self._get(txn, o)) if owner_id else None
             out.append({"binding": binding["binding"], "type": type_,
                         "role": "owner" if type_ in revision.owned_types else "reference",
                         "resolved": owner is not None,
