@@ -22,26 +22,19 @@ machine info. Only 127.0.0.1 is ever loaded, and every load run stops by itself.
 from __future__ import annotations
 
 import argparse
-import http.client
-import importlib.metadata
-import inspect
-import json
 import math
-import os
-import platform
-import re
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import wasmtime
+from common import (
+    BASE_DOMAIN, HEALTH_PATH, REPO, LoadResult, LoadTarget, Report, add_load_options,
+    checked_duration, generator_description, host_process, http_get, machine_info,
+    pick_generator, print_table, run_load, wait_until_serving, write_json)
 
 from edgehost.app import build_host
 from edgehost.cli.serve import ship_project
@@ -54,17 +47,9 @@ from edgehost.sandbox.engine import CompiledModule, Sandbox, module_hash
 from edgehost.sandbox.invocation import Invocation
 from edgehost.sandbox.wire import GuestRequest, decode_response, encode_request
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO = BENCH_DIR.parent
 HELLO_DIR = REPO / "examples" / "hello"
-WRK_SCRIPT = BENCH_DIR / "wrk_report.lua"
-LOADGEN = BENCH_DIR / "loadgen.py"
-JSON_MARKER = "EDGEHOST_BENCH_JSON"
 JSON_SCHEMA = "edgehost-bench-hello/1"
 HELLO_BODY = b"hello from edgehost\n"
-HEALTH_PATH = "/__edgehost/health"
-BASE_DOMAIN = HostConfig().base_domain  # what `edgehost serve` uses unless told otherwise
-HOST_START_TIMEOUT_S = 30.0
 IN_PROCESS_SLUG = "hello-0123456789"  # any function-shaped name: hello ignores the Host header
 
 
@@ -90,23 +75,9 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
     parser = argparse.ArgumentParser(
         description="Benchmark the hello example: compile, restart, per-request cost, first "
                     "call and throughput. See benchmarks/README.md.")
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer samples and 2 s load runs (finishes in well under 20 s)")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
-    parser.add_argument("--duration", type=float, metavar="S",
-                        help="seconds per measured load run [10; 2 with --quick]")
-    parser.add_argument("--connections", type=int, default=32, metavar="N",
-                        help="concurrent connections for the throughput runs [32]")
-    parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto",
-                        help="load generator: wrk if installed (auto), or force one [auto]")
+    add_load_options(parser, "fewer samples and 2 s load runs (finishes in well under 20 s)")
     args = parser.parse_args(argv)
-    duration = args.duration if args.duration is not None else (2.0 if args.quick else 10.0)
-    if not 0 < duration <= 300:
-        parser.error("--duration must be in (0, 300] seconds")
-    if not 1 <= args.connections <= 1024:
-        parser.error("--connections must be in [1, 1024]")
-    if args.generator == "wrk" and shutil.which("wrk") is None:
-        parser.error("--generator wrk: wrk is not installed (apt-get install -y wrk)")
+    duration = checked_duration(parser, args)
     if args.quick:
         settings = Settings(True, duration, 0.5, args.connections, args.generator,
                             compile_runs=5, load_runs=7, instantiate_runs=500, invoke_runs=300,
@@ -116,82 +87,6 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
                             compile_runs=15, load_runs=25, instantiate_runs=3000,
                             invoke_runs=2000, restarts=5, warm_requests=50)
     return settings, args.json
-
-
-# ----------------------------------------------------------------------------- figures
-
-
-@dataclass
-class Figure:
-    key: str  # stable identifier, used to match figures between two JSON runs
-    section: str
-    label: str
-    value: float
-    unit: str  # ms, us, req/s, KiB, x (a ratio within this run)
-    better: str | None = None  # "lower" | "higher" | None (informational)
-    note: str = ""
-    stats: dict[str, float] = field(default_factory=dict)  # n/min/max of the samples
-
-
-@dataclass
-class Report:
-    figures: list[Figure] = field(default_factory=list)
-    started: float = field(default_factory=time.perf_counter)
-
-    def add(self, key: str, section: str, label: str, value: float, unit: str, *,
-            better: str | None = None, note: str = "",
-            stats: dict[str, float] | None = None) -> Figure:
-        figure = Figure(key, section, label, value, unit, better, note, stats or {})
-        self.figures.append(figure)
-        return figure
-
-    def timed(self, key: str, section: str, label: str, samples_s: list[float], unit: str,
-              note: str = "") -> Figure:
-        """A median of timing samples (given in seconds), converted to `unit`."""
-        scale = {"ms": 1e3, "us": 1e6}[unit]
-        stats = {"n": len(samples_s), "min": min(samples_s) * scale,
-                 "max": max(samples_s) * scale}
-        spread = f"median of {len(samples_s)}, min {_fmt(stats['min'])}"
-        return self.add(key, section, label, statistics.median(samples_s) * scale, unit,
-                        better="lower", note=f"{spread}; {note}" if note else spread,
-                        stats=stats)
-
-    def ratio(self, key: str, section: str, label: str, numerator: Figure,
-              denominator: Figure, note: str = "", better: str | None = None) -> Figure:
-        value = numerator.value / denominator.value if denominator.value else math.nan
-        return self.add(key, section, label, value, "x", better=better, note=note)
-
-    def get(self, key: str) -> Figure:
-        return next(f for f in self.figures if f.key == key)
-
-    def progress(self, message: str) -> None:
-        print(f"[bench {time.perf_counter() - self.started:6.1f}s] {message}", file=sys.stderr,
-              flush=True)
-
-
-def _fmt(value: float, unit: str = "") -> str:
-    if math.isnan(value):
-        return "n/a"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
-
-
-def print_table(report: Report, header: list[str]) -> None:
-    for line in header:
-        print(line)
-    width = max(len(f.label) for f in report.figures)
-    section = None
-    for f in report.figures:
-        if f.section != section:
-            section = f.section
-            print(f"\n{section}")
-            print(f"  {'phase':<{width}}  {'value':>10}  {'unit':<6} note")
-        print(f"  {f.label:<{width}}  {_fmt(f.value, f.unit):>10}  {f.unit:<6} {f.note}".rstrip())
 
 
 # ----------------------------------------------------------------------------- phases 1-3:
@@ -414,86 +309,6 @@ def ship_hello(data_dir: Path) -> str:
     return record.slug
 
 
-@dataclass
-class HostProcess:
-    port: int
-    started: float  # perf_counter just before the process was spawned
-    process: subprocess.Popen
-    log_path: Path
-
-
-@contextmanager
-def host_process(data_dir: Path, run_dir: Path) -> Iterator[HostProcess]:
-    """`edgehost serve --port 0` on `data_dir`; yields once its port is known; always stops it."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    out_path, log_path = run_dir / "stdout.txt", run_dir / "stderr.txt"
-    # Files, not pipes: nobody has to drain them while the load runs.
-    with open(out_path, "w") as out, open(log_path, "w") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "edgehost", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--data-dir", str(data_dir), "--log-level", "warning"],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=run_dir)
-    failure: Exception | None = None
-    try:
-        port = _wait_for_port(process, out_path, log_path, started)
-        yield HostProcess(port, started, process, log_path)
-    except Exception as e:
-        failure = e
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    if failure is not None:
-        # The work dir is deleted on exit, so the host's log goes into the error; read only
-        # now, once the host has exited, because it may log a failure after answering 500.
-        raise RuntimeError(f"{failure}\n--- edgehost serve stderr (tail) ---\n"
-                           f"{log_path.read_text()[-3000:]}") from failure
-
-
-def _wait_for_port(process: subprocess.Popen, out_path: Path, log_path: Path,
-                   started: float) -> int:
-    pattern = re.compile(r"edgehost listening on http://127\.0\.0\.1:(\d+)")
-    while time.perf_counter() - started < HOST_START_TIMEOUT_S:
-        match = pattern.search(out_path.read_text())
-        if match:
-            return int(match.group(1))
-        if process.poll() is not None:
-            raise RuntimeError(f"edgehost serve exited with {process.returncode}:\n"
-                               f"{log_path.read_text()[-2000:]}")
-        time.sleep(0.002)
-    raise RuntimeError(f"edgehost serve did not print its port within {HOST_START_TIMEOUT_S} s")
-
-
-def http_get(port: int, path: str, host_header: str | None = None) -> tuple[int, bytes]:
-    """One request on a new connection (as a first visitor would make it)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers={"Host": host_header} if host_header else {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def wait_until_serving(host: HostProcess) -> float:
-    """Poll the health route until it answers 200; the perf_counter at that moment."""
-    while time.perf_counter() - host.started < HOST_START_TIMEOUT_S:
-        try:
-            if http_get(host.port, HEALTH_PATH)[0] == 200:
-                return time.perf_counter()
-        except OSError:  # not listening yet
-            pass
-        if host.process.poll() is not None:
-            raise RuntimeError(f"edgehost serve exited with {host.process.returncode}:\n"
-                               f"{host.log_path.read_text()[-2000:]}")
-        time.sleep(0.002)
-    raise RuntimeError(f"edgehost serve did not answer within {HOST_START_TIMEOUT_S} s")
-
-
 def hello_get(port: int, slug: str) -> float:
     """GET / on the hello function; its latency in seconds. Anything but hello's 200 raises."""
     started = time.perf_counter()
@@ -567,69 +382,6 @@ def bench_first_call(report: Report, settings: Settings, data_dir: Path, slug: s
                  nocache, first, better="lower")
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    requests: int
-    duration_s: float
-    errors: int  # socket errors and timeouts
-    bad_status: int  # answers that were not 2xx/3xx
-    p50_ms: float
-    p99_ms: float
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.duration_s if self.duration_s else 0.0
-
-
-def pick_generator(choice: str) -> str:
-    if choice == "auto":
-        return "wrk" if shutil.which("wrk") else "python"
-    return choice
-
-
-def generator_description(generator: str, connections: int) -> str:
-    if generator == "wrk":
-        version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
-        first = version.splitlines()[0].split(" [")[0] if version else "wrk"
-        return f"{first}, {wrk_threads(connections)} threads, {connections} connections"
-    return (f"benchmarks/loadgen.py (Python asyncio, keep-alive), {connections} connections; "
-            "wrk not used: expect lower, generator-bound figures")
-
-
-def wrk_threads(connections: int) -> int:
-    return min(2, connections)  # wrk's default; on 2 cores more threads only steal server CPU
-
-
-def run_load(generator: str, port: int, path: str, host_header: str | None,
-             connections: int, duration_s: float) -> LoadResult:
-    """One bounded load run against 127.0.0.1:port; stops by itself after `duration_s`."""
-    if generator == "wrk":
-        cmd = ["wrk", f"-t{wrk_threads(connections)}", f"-c{connections}",
-               f"-d{max(1, round(duration_s))}s", "--timeout", "5s", "--latency",
-               "-s", str(WRK_SCRIPT)]
-        if host_header:
-            cmd += ["-H", f"Host: {host_header}"]
-        cmd.append(f"http://127.0.0.1:{port}{path}")
-    else:
-        cmd = [sys.executable, str(LOADGEN), "--port", str(port), "--path", path,
-               "--connections", str(connections), "--duration", str(duration_s)]
-        if host_header:
-            cmd += ["--host-header", host_header]
-    # The generator stops itself; the timeout is only a backstop against a hung generator.
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + 60)
-    line = next((ln for ln in done.stdout.splitlines() if ln.startswith(JSON_MARKER)), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"load generator failed ({done.returncode}): {done.stderr[-2000:]}"
-                           f"{done.stdout[-2000:]}")
-    data = json.loads(line[len(JSON_MARKER):])
-    errors = data["errors"]
-    return LoadResult(int(data["requests"]), data["duration_us"] / 1e6,
-                      int(errors["connect"] + errors["read"] + errors["write"]
-                          + errors["timeout"]),
-                      int(errors["status"]), data["latency_us"]["p50"] / 1e3,
-                      data["latency_us"]["p99"] / 1e3)
-
-
 def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: str,
                      generator: str, workdir: Path) -> None:
     c, d = settings.connections, settings.duration_s
@@ -638,14 +390,14 @@ def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: s
     with host_process(data_dir, workdir / "throughput") as host:
         wait_until_serving(host)
         hello_get(host.port, slug)  # a wrong slug or broken guest fails here, not as 404 load
-        targets = {"hello": ("/", f"{slug}.{BASE_DOMAIN}:{host.port}"),
-                   "health": (HEALTH_PATH, None)}
+        targets = {"hello": LoadTarget("/", f"{slug}.{BASE_DOMAIN}:{host.port}"),
+                   "health": LoadTarget(HEALTH_PATH)}
         results: dict[str, LoadResult] = {}
-        for name, (path, host_header) in targets.items():
+        for name, target in targets.items():
             report.progress(f"throughput: {name}, warm-up {settings.warmup_s:g} s")
-            run_load(generator, host.port, path, host_header, c, settings.warmup_s)
+            run_load(generator, host.port, target, c, settings.warmup_s)
             report.progress(f"throughput: {name}, {generator}, {c} connections, {d:g} s")
-            results[name] = run_load(generator, host.port, path, host_header, c, d)
+            results[name] = run_load(generator, host.port, target, c, d)
     figures = {}
     for name, result in results.items():
         what = "hello GET /" if name == "hello" else f"host {HEALTH_PATH}"
@@ -668,52 +420,6 @@ def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: s
     report.ratio("hello_vs_health_rps", section, "hello req/s / health req/s", figures["hello"],
                  figures["health"], "function path vs host-only route (both via a thread)",
                  better="higher")
-
-
-# ----------------------------------------------------------------------------- machine info
-
-
-def machine_info(generator: str, generator_text: str) -> dict:
-    def version(dist: str) -> str | None:
-        try:
-            return importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            return None
-
-    cpu_model = None
-    try:
-        cpu_model = next((line.split(":", 1)[1].strip()
-                          for line in Path("/proc/cpuinfo").read_text().splitlines()
-                          if line.startswith("model name")), None)
-    except OSError:
-        pass
-    git = {}
-    try:
-        git["commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO,
-                                       capture_output=True, text=True).stdout.strip() or None
-        git["dirty"] = bool(subprocess.run(["git", "status", "--porcelain", "--", "host"],
-                                           cwd=REPO, capture_output=True,
-                                           text=True).stdout.strip())
-    except OSError:
-        pass
-    return {
-        "cores": os.cpu_count(),
-        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "cpu_model": cpu_model,
-        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "wasmtime": version("wasmtime"),
-        "edgehost": version("edgehost"),
-        # Which host code ran (e.g. a checkout on PYTHONPATH instead of the editable install).
-        "edgehost_path": str(Path(sys.modules[Sandbox.__module__].__file__).parents[1]),
-        "uvicorn": version("uvicorn"),
-        "fastapi": version("fastapi"),
-        "generator": generator,
-        "generator_detail": generator_text,
-        "git": git,
-    }
 
 
 # ----------------------------------------------------------------------------- main
@@ -754,21 +460,9 @@ def main(argv: list[str] | None = None) -> int:
         "only between runs on the same machine.",
     ])
     if json_path is not None:
-        document = {"schema": JSON_SCHEMA, "created_unix": time.time(),
-                    "mode": "quick" if settings.quick else "full", "elapsed_s": elapsed,
-                    "settings": asdict(settings), "machine": machine,
-                    "figures": {f.key: figure_json(f) for f in report.figures}}
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
-        report.progress(f"wrote {json_path}")
+        write_json(json_path, JSON_SCHEMA, report, quick=settings.quick, elapsed_s=elapsed,
+                   settings=settings, machine=machine)
     return 0
-
-
-def figure_json(figure: Figure) -> dict:
-    out = {k: v for k, v in asdict(figure).items() if k != "key"}
-    if math.isnan(figure.value):  # a ratio with a zero denominator; JSON has no NaN
-        out["value"] = None
-    return out
 
 
 if __name__ == "__main__":

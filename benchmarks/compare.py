@@ -1,4 +1,4 @@
-"""Compare two JSON reports written by `bench_hello.py --json`.
+"""Compare two JSON reports written by `bench_hello.py --json` (or two by `bench_actors.py`).
 
     python benchmarks/compare.py BEFORE.json AFTER.json
 
@@ -16,14 +16,14 @@ import json
 import math
 import sys
 
-SCHEMA = "edgehost-bench-hello/1"
+SCHEMAS = ("edgehost-bench-hello/1", "edgehost-bench-actors/1")
 
 
 def load(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
         document = json.load(f)
-    if document.get("schema") != SCHEMA:
-        raise SystemExit(f"{path}: not a bench_hello.py report (schema {document.get('schema')})")
+    if document.get("schema") not in SCHEMAS:
+        raise SystemExit(f"{path}: not a benchmark report (schema {document.get('schema')})")
     return document
 
 
@@ -40,13 +40,16 @@ def verdict(before: float, after: float, better: str | None, threshold: float) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Compare two bench_hello.py JSON reports.")
+    parser = argparse.ArgumentParser(description="Compare two JSON reports of one benchmark.")
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--threshold", type=float, default=0.15,
                         help="relative change below which a figure counts as unchanged [0.15]")
     args = parser.parse_args(argv)
     a, b = load(args.before), load(args.after)
+    if a["schema"] != b["schema"]:
+        raise SystemExit(f"the reports come from different benchmarks: {a['schema']} vs "
+                         f"{b['schema']}")
     for key in ("cores", "python", "wasmtime", "generator"):
         if a["machine"].get(key) != b["machine"].get(key):
             print(f"note: {key} differs: {a['machine'].get(key)} vs {b['machine'].get(key)}; "

@@ -157,6 +157,13 @@ def live_host(make_live_host, host_config: HostConfig) -> LiveHost:
     return make_live_host(host_config)
 
 
+@pytest.fixture
+def roomy_host(make_live_host, tmp_path: Path) -> LiveHost:
+    """A host with the default 30 s budgets, for tests that queue hundreds of calls on one
+    actor: their correctness must not depend on how busy the machine is."""
+    return make_live_host(HostConfig(data_dir=tmp_path / "roomy"))
+
+
 @dataclass
 class CounterApp:
     """The Counter owner plus a class-free caller function on one account."""

@@ -7,6 +7,7 @@ token, so instantiation never happens under the directory lock and never twice.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import OrderedDict
@@ -69,7 +70,9 @@ class ActorDirectory:
             self._live[key] = activation
             self._live.move_to_end(key)
             over_cap = len(self._live) - self._limits.max_activations
-            lru = [a for k, a in self._live.items() if k != key][:max(over_cap, 0) * 2]
+            # Least recently used first; look at a few more than needed, as busy ones stay.
+            lru = list(itertools.islice((a for k, a in self._live.items() if k != key),
+                                        over_cap * 2)) if over_cap > 0 else []
         for candidate in lru:
             if over_cap <= 0:
                 break

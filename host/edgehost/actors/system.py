@@ -141,6 +141,7 @@ class ActorSystem:
                 raise errors.overloaded(type_, name, full.args[0]) from None
             if not acquired:
                 raise errors.timeout(type_, name, method, budget_ms)
+            hold = _MailboxHold(activation)
             try:
                 if activation.dropped or self.directory.get(key, owner) is not activation:
                     continue  # replaced or dropped while we waited: go round again
@@ -150,10 +151,9 @@ class ActorSystem:
                 chain = caller.chain | {key}
                 if activation.instance is None:
                     self._activate(activation, chain, deadline)
-                return self._turn(activation, method, args, chain, deadline, budget_ms)
+                return self._turn(activation, hold, method, args, chain, deadline, budget_ms)
             finally:
-                activation.last_used = time.monotonic()
-                activation.mailbox.release()
+                hold.release()
 
     def _check_name(self, raw: bytes) -> str:
         if not raw or len(raw) > self._limits.max_name_bytes:
@@ -211,7 +211,7 @@ class ActorSystem:
         raise errors.method_failed(key.type, key.name, "constructor",
                                    _failure_message(result, error_id))
 
-    def _turn(self, activation: Activation, method: str, args: bytes,
+    def _turn(self, activation: Activation, hold: _MailboxHold, method: str, args: bytes,
               chain: frozenset[InstanceId], deadline: float, budget_ms: int) -> bytes:
         key, owner = activation.key, activation.deployment
         turn = Turn(self._storage, key, self._limits)
@@ -226,7 +226,7 @@ class ActorSystem:
             except AbiError as e:
                 self._drop(activation)
                 raise errors.codec(e.detail) from None
-            self._commit(turn)  # durable before the reply leaves
+            self._commit(turn, hold)  # durable before the reply leaves
             self._log(owner, result, None)
             return output
         # Nothing of a failed turn is committed: its buffer is dropped with it.
@@ -239,10 +239,14 @@ class ActorSystem:
         raise errors.method_failed(key.type, key.name, method,
                                    _failure_message(result, error_id))
 
-    def _commit(self, turn: Turn) -> None:
-        if turn.has_writes:
-            with self._slots.released():  # waiting for the fsync is not guest work
+    def _commit(self, turn: Turn, hold: _MailboxHold | None = None) -> None:
+        with self._slots.released():  # waiting for the fsync is not guest work
+            if turn.has_writes:
                 self._committer.commit(turn.apply)
+            if hold is not None:
+                # The instance is done with: let the next call in before this thread
+                # competes for an execution slot to return to its caller.
+                hold.release()
 
     def _drop(self, activation: Activation) -> None:
         activation.close_instance()
@@ -253,6 +257,20 @@ class ActorSystem:
         failure = None if failed is None else \
             {"outcome": result.outcome.value, "actor_call": failed, "detail": result.detail}
         return self._logs.record(owner.function.func_id, result.invocation, failure=failure)
+
+
+class _MailboxHold:
+    """The mailbox token of one call; released exactly once, as early as is safe."""
+
+    def __init__(self, activation: Activation) -> None:
+        self._activation = activation
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._activation.last_used = time.monotonic()
+            self._activation.mailbox.release()
 
 
 def _remaining_ms(deadline: float) -> int:
