@@ -10,7 +10,7 @@ export class Account extends StatefulActor {
     let balance = this.balance();
     if (balance > i64.MAX_VALUE - amount) abort("deposit would overflow the balance");
     balance += amount;
-    this.ctx.storage.putI64("balance", balance);
+    this.ctx.storage.put("balance", balance);
     return balance;
   }
 
@@ -21,13 +21,13 @@ export class Account extends StatefulActor {
     let ok = amount <= balance;
     if (ok) {
       balance -= amount;
-      this.ctx.storage.putI64("balance", balance);
+      this.ctx.storage.put("balance", balance);
     }
     return new JsonText(new JsonObject().bool("ok", ok).int("balance", balance).toString());
   }
 
   /** The current balance (0 for a new account). */
   balance(): i64 {
-    return this.ctx.storage.getI64("balance", 0);
+    return this.ctx.storage.get<i64>("balance", 0);
   }
 }

@@ -8,7 +8,7 @@
 // so that `--use` can find them by their bare name.
 
 import { set_error_message, log, random_fill, LOG_DEBUG } from "./abi";
-import { decimal } from "./util";
+import { ByteBuffer } from "./bytes";
 
 let aborting = false;
 
@@ -29,14 +29,24 @@ export function edgehost_abort(
   // Formatting allocates; if that itself aborts, trap without a message instead of looping.
   if (!aborting) {
     aborting = true;
-    let text = message !== null ? message : "abort";
-    if (fileName !== null) {
-      text += " at " + fileName + ":" + decimal(lineNumber) + ":" + decimal(columnNumber);
-    }
-    let bytes = String.UTF8.encode(text);
-    set_error_message(changetype<i32>(bytes), bytes.byteLength);
+    let text = format(message, fileName, lineNumber, columnNumber);
+    set_error_message(<i32>text.dataStart, text.length);
   }
   unreachable();
+}
+
+/** "message at file:line:col" as UTF-8. */
+function format(message: string | null, fileName: string | null, lineNumber: u32, columnNumber: u32): ByteBuffer {
+  // Set up by hand: asc cannot compile the constructor `new ByteBuffer()` from here, because
+  // it compiles this handler while compiling the allocations that may abort.
+  let text = changetype<ByteBuffer>(__new(offsetof<ByteBuffer>(), idof<ByteBuffer>()));
+  text.buffer = changetype<ArrayBuffer>(__new(64, idof<ArrayBuffer>()));
+  text.length = 0;
+  text.str(message !== null ? message : "abort");
+  if (fileName !== null) {
+    text.str(" at ").str(fileName).byte(0x3a).uint(lineNumber).byte(0x3a).uint(columnNumber);
+  }
+  return text;
 }
 
 /** AssemblyScript's `trace(message, n, a0..a4)`: written to the function's log at debug level. */
@@ -57,8 +67,8 @@ export function edgehost_trace(
   if (n > 2) text += ", " + a2.toString();
   if (n > 3) text += ", " + a3.toString();
   if (n > 4) text += ", " + a4.toString();
-  let bytes = String.UTF8.encode(text);
-  log(LOG_DEBUG, changetype<i32>(bytes), bytes.byteLength);
+  let bytes = new ByteBuffer().str(text);
+  log(LOG_DEBUG, <i32>bytes.dataStart, bytes.length);
 }
 
 /** Seed for `Math.random()`: 8 bytes from the host's CSPRNG, read as an f64 bit pattern. */

@@ -17,11 +17,14 @@
 // exports and the `edgehost.actors` custom section for them. Their public methods (names not
 // starting with "_") become callable through stubs; arguments and results travel as JSON.
 
-import { input_len, input_read, output_write, set_error_message, TOO_LARGE } from "./abi";
+import { output_write, set_error_message } from "./abi";
+import { readInput } from "./fetch";
 import { Storage } from "./storage";
 import { JsonValue } from "./jsonread";
-import { jsonString } from "./json";
-import { utf8, fromUtf8, decimal, decimalU } from "./util";
+import { JsonText, writeJson } from "./json";
+export { JsonText } from "./json"; // for the generated dispatch code
+import { ByteBuffer, readUtf8, utf8 } from "./bytes";
+import { decimal } from "./util";
 
 /** What an actor instance knows about itself: `this.ctx`. */
 export class ActorContext {
@@ -31,19 +34,6 @@ export class ActorContext {
     /** The instance's durable storage. */
     public readonly storage: Storage
   ) {}
-}
-
-/**
- * Already-serialized JSON, as a method result or parameter type. A method declared
- * `debit(amount: i64): JsonText` returns its text as is (`{"ok":true,"balance":5}`), where a
- * `string` result would be sent as a JSON string. A `JsonText` parameter receives the
- * argument's JSON text, whatever its type.
- */
-export class JsonText {
-  constructor(public readonly text: string) {}
-  toString(): string {
-    return this.text;
-  }
 }
 
 let pendingContext: ActorContext | null = null;
@@ -62,7 +52,7 @@ export abstract class StatefulActor {
 
   constructor() {
     let ctx = pendingContext;
-    if (ctx === null) abort("actor classes are constructed by the host, not with new");
+    if (ctx === null) abort("actors are created by the host, not with new");
     pendingContext = null;
     this.ctx = changetype<ActorContext>(ctx);
   }
@@ -70,34 +60,25 @@ export abstract class StatefulActor {
 
 // ---- runtime of the generated entry points (transform/actors.js); not for user code --------
 
-/** Reads this invocation's input bytes. */
-function readInput(): Uint8Array {
-  let len = input_len();
-  if (len < 0) abort("input_len failed: " + decimal(len));
-  let buf = new Uint8Array(len);
-  let got = input_read(<i32>buf.dataStart, len);
-  if (got != len) abort("input_read returned " + decimal(got) + ", expected " + decimal(len));
-  return buf;
-}
-
 /** The `str`/`bytes` field (u32 length + bytes) at offset `at` of `buf`, as UTF-8 text; null if it does not fit. */
-function field(buf: Uint8Array, at: u64): string | null {
-  let size = <u64>buf.length;
+function field(buf: ArrayBuffer, at: u64): string | null {
+  let size = <u64>buf.byteLength;
+  let p = changetype<usize>(buf);
   if (at + 4 > size) return null;
-  let len = <u64>load<u32>(buf.dataStart + <usize>at);
+  let len = <u64>load<u32>(p + <usize>at);
   if (at + 4 + len > size) return null;
-  return fromUtf8(buf.dataStart + <usize>at + 4, <usize>len);
+  return readUtf8(p + <usize>at + 4, <i32>len);
 }
 
 /** Offset of the field after the one at offset 0 (which `field(buf, 0)` read successfully). */
-function second(buf: Uint8Array): u64 {
-  return 4 + <u64>load<u32>(buf.dataStart);
+function second(buf: ArrayBuffer): u64 {
+  return 4 + <u64>load<u32>(changetype<usize>(buf));
 }
 
 /** Sets the invocation's error message and returns 1 (the ABI's failure). */
 export function __actor_error(message: string): i32 {
   let bytes = utf8(message);
-  set_error_message(changetype<i32>(bytes), bytes.byteLength);
+  set_error_message(<i32>bytes.dataStart, bytes.length);
   return 1;
 }
 
@@ -115,12 +96,36 @@ export function __actor_init(): string | null {
   return cls;
 }
 
+/** The marker block allocated after the instance was constructed (arena mode). */
+let arenaMark: usize = 0;
+
 /**
- * @hidden Ends a generated entry point: under the `minimal` runtime, frees the turn's garbage
- * (nothing of the turn is on the stack any more; the instance is held by a global).
+ * @hidden Ends a generated entry point (`init`: edgehost_actor_init) and frees the turn's
+ * garbage, so that an activation's memory stays flat over any number of calls. Nothing of the
+ * turn is on the stack any more, and the instance is held by a global.
+ *
+ * - `minimal` runtime: a GC run (`__collect`).
+ * - `stub` runtime, when the build transform found the program fit for it (`arena`: actor
+ *   classes without fields, no module-level variables): everything allocated after the
+ *   instance was constructed is garbage at the end of a call, so the heap's end moves back to
+ *   a marker block allocated at the end of init. The stub allocator frees only its last
+ *   block: the marker is made to span up to the heap's end, then freed, then taken again.
  */
-export function __actor_end(rc: i32): i32 {
-  if (ASC_RUNTIME == 1) __collect();
+export function __actor_end(rc: i32, init: bool, arena: bool): i32 {
+  if (ASC_RUNTIME == 1) {
+    __collect();
+  } else if (ASC_RUNTIME == 0 && arena) {
+    if (init) {
+      arenaMark = __alloc(0);
+    } else {
+      let mark = arenaMark;
+      let end = __alloc(0) + 12; // the heap's end (a 0-byte block takes 16 bytes: 4 of header, 12 of payload)
+      store<usize>(mark - 4, end - mark); // the marker's size (BLOCK.mmInfo): it now reaches the end
+      __free(mark); // the last block: the heap ends where the marker began
+      arenaMark = __alloc(0);
+      if (arenaMark != mark) abort("arena reset failed"); // an allocator that works differently
+    }
+  }
   return rc;
 }
 
@@ -138,19 +143,14 @@ export class __ActorCall {
   constructor(public className: string) {
     let buf = readInput();
     let method = field(buf, 0);
-    let args: JsonValue | null = null;
-    if (method !== null) {
+    let text = method !== null ? field(buf, second(buf)) : null;
+    let args = text !== null ? JsonValue.parse(text) : null;
+    if (method === null || args === null || !args.isArray()) {
+      this.error = "malformed input"; // the host sends a method name and a JSON array
+    } else {
       this.method = method;
-      let text = field(buf, second(buf));
-      if (text !== null) {
-        args = JsonValue.parse(text);
-        if (args === null || !args.isArray()) this.error = "arguments are not a JSON array: " + text;
-      }
-    }
-    if (this.error === null && args === null) this.error = "malformed actor call input";
-    if (this.error === null) {
       this.args = args;
-      this.count = changetype<JsonValue>(args).length;
+      this.count = args.length;
     }
   }
 
@@ -198,55 +198,26 @@ export class __ActorCall {
     }
   }
 
-  /** Writes `json` as the call's result; returns 0. */
-  ok(json: string): i32 {
-    let out = utf8(json);
-    let rc = output_write(changetype<i32>(out), out.byteLength);
-    if (rc == TOO_LARGE) abort(this.where + ": result too large (" + decimal(out.byteLength) + " bytes)");
-    if (rc < 0) abort("output_write failed: " + decimal(rc));
+  /** Writes `value` (a method's result) as the call's JSON result; returns 0. */
+  result<T>(value: T): i32 {
+    let out = new ByteBuffer();
+    writeJson<T>(out, value);
+    if (output_write(<i32>out.dataStart, out.length) < 0) abort(this.where + ": result too large");
     return 0;
+  }
+
+  /** Writes the JSON null result of a method without a result; returns 0. */
+  done(): i32 {
+    return this.result<JsonText | null>(null);
   }
 
   /** Reports `error` as the failure; returns 1. */
   fail(): i32 {
-    let e = this.error;
-    return __actor_error(e !== null ? e : "actor call failed");
+    return __actor_error(changetype<string>(this.error)); // set whenever fail() is called
   }
 
   /** The host normally refuses unknown methods itself (ActorUnknownMethodError). */
   unknownMethod(): i32 {
     return __actor_error("unknown method " + this.method);
   }
-}
-
-/** @hidden A method result as JSON text: integers, floats, bools, strings, JsonText; see __ActorCall.arg. */
-export function __actor_result<T>(v: T): string {
-  if (isBoolean<T>()) {
-    return v ? "true" : "false";
-  } else if (isInteger<T>()) {
-    if (isSigned<T>()) return decimal(<i64>v);
-    return decimalU(<u64>v);
-  } else if (isFloat<T>()) {
-    return jsonNumber(<f64>v);
-  } else if (isString<T>()) {
-    if (isNullable<T>()) {
-      if (changetype<usize>(v) == 0) return "null";
-    }
-    return jsonString(changetype<string>(v));
-  } else if (isManaged<T>() && idof<NonNullable<T>>() == idof<JsonText>()) {
-    if (isNullable<T>()) {
-      if (changetype<usize>(v) == 0) return "null";
-    }
-    return changetype<JsonText>(v).text;
-  } else {
-    ERROR("actor method results must be void, bool, an integer type, f32/f64, string, string | null or JsonText");
-    return "null";
-  }
-}
-
-/** A float as JSON: integral values without ".0" (as JavaScript prints them); NaN/Infinity as null. */
-function jsonNumber(v: f64): string {
-  if (!isFinite(v)) return "null";
-  if (v == Math.trunc(v) && Math.abs(v) < 9007199254740992) return decimal(<i64>v);
-  return v.toString();
 }

@@ -1,17 +1,17 @@
 // The rest of the host environment: configured variables, the clock and randomness.
 
 import { env_get, result_read, clock_now_ms, random_fill } from "./abi";
-import { utf8, fromUtf8, decimal } from "./util";
+import { ByteBuffer, readUtf8, utf8 } from "./bytes";
 
 /** The function's configured variable `name` (from `[env_vars]`), or null if it is unset. */
-export function env(name: string): string | null {
+export function envVar(name: string): string | null {
   let key = utf8(name);
-  let len = env_get(changetype<i32>(key), key.byteLength);
+  let len = env_get(<i32>key.dataStart, key.length);
   if (len < 0) return null;
-  let buf = new ArrayBuffer(len);
-  let got = result_read(changetype<i32>(buf), len);
+  let buf = new ByteBuffer(len);
+  let got = result_read(<i32>buf.dataStart, len);
   if (got < 0) return null;
-  return fromUtf8(changetype<usize>(buf), <usize>got);
+  return readUtf8(buf.dataStart, got);
 }
 
 /** Wall-clock time in milliseconds since the Unix epoch (use this instead of Date.now()). */
@@ -26,8 +26,7 @@ export function randomBytes(n: i32): Uint8Array {
   let left = n;
   while (left > 0) {
     let chunk = min(left, 65536);
-    let rc = random_fill(<i32>p, chunk);
-    if (rc < 0) abort("random_fill failed: " + decimal(rc));
+    if (random_fill(<i32>p, chunk) < 0) abort("random_fill failed");
     p += <usize>chunk;
     left -= chunk;
   }

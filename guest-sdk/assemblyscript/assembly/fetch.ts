@@ -2,19 +2,19 @@
 // request, in a fresh instance: read the encoded request with input_len/input_read, run the
 // handler, write the encoded response with output_write, return 0.
 //
-// A user module either registers its handler at top level and re-exports the entry point:
+// Write the handler as an exported function of the entry file; the build (transform/actors.js)
+// generates the `edgehost_fetch` export that calls it:
 //
-//   import { Request, Response, onFetch } from "edgehost-sdk/assembly";
-//   export { edgehost_fetch } from "edgehost-sdk/assembly";
+//   import { Request, Response } from "edgehost-sdk/assembly";
+//   export function fetch(req: Request): Response { return Response.text("hi\n"); }
+//
+// Or register it at top level and re-export the SDK's entry point:
+//
 //   onFetch((req: Request): Response => Response.text("hi\n"));
-//
-// or writes the export itself:
-//
-//   export function edgehost_fetch(): i32 { return serve(handle); }
+//   export { edgehost_fetch } from "edgehost-sdk/assembly";
 
-import { input_len, input_read, output_write, TOO_LARGE } from "./abi";
+import { input_len, input_read, output_write } from "./abi";
 import { Request, Response } from "./http";
-import { decimal } from "./util";
 
 /** A request handler: a top-level function or a non-capturing arrow function. */
 export type Handler = (req: Request) => Response;
@@ -26,22 +26,23 @@ export function onFetch(handler: Handler): void {
   registered = handler;
 }
 
+/** The current invocation's input bytes. */
+export function readInput(): ArrayBuffer {
+  let len = input_len();
+  let buf = changetype<ArrayBuffer>(__new(<usize>max(len, 0), idof<ArrayBuffer>()));
+  if (len < 0 || input_read(changetype<i32>(buf), len) != len) abort("malformed input");
+  return buf;
+}
+
 /** Reads the current request from the host. */
 export function readRequest(): Request {
-  let len = input_len();
-  if (len < 0) abort("input_len failed: " + decimal(len));
-  let buf = new Uint8Array(len);
-  let got = input_read(<i32>buf.dataStart, len);
-  if (got != len) abort("input_read returned " + decimal(got) + ", expected " + decimal(len));
-  return Request.decode(buf);
+  return new Request(readInput());
 }
 
 /** Encodes `res` and hands it to the host as this invocation's output. */
 export function writeResponse(res: Response): void {
   let out = res.encode();
-  let rc = output_write(<i32>out.dataStart, out.length);
-  if (rc == TOO_LARGE) abort("response too large (" + decimal(out.length) + " bytes encoded)");
-  if (rc < 0) abort("output_write failed: " + decimal(rc));
+  if (output_write(<i32>out.dataStart, out.length) < 0) abort("response too large");
 }
 
 /** Runs one request through `handler`: read, handle, write. Returns 0 (the ABI's success). */
@@ -50,11 +51,11 @@ export function serve(handler: Handler): i32 {
   return 0;
 }
 
-/** The guest export the host calls; re-export it from your entry file. Uses the onFetch handler. */
+/** The guest export the host calls, for a handler registered with `onFetch`. */
 export function edgehost_fetch(): i32 {
   let handler = registered;
   if (handler === null) {
-    abort("no fetch handler: call onFetch(handler) at the top level of the entry file");
+    abort("no fetch handler: export function fetch(req: Request): Response");
     return 1;
   }
   return serve(handler);

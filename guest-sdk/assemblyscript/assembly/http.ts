@@ -5,135 +5,267 @@
 //   headers  = count:u32  (name:str value:str){count}
 //
 // u32 are little-endian (as is wasm memory); str/bytes are a u32 length plus that many bytes.
+// A Request keeps the encoded bytes and decodes a part (headers, query, body text) only when
+// it is read; a Response is written to the host in one piece.
 
-import { utf8, fromUtf8, asciiLower, decimal } from "./util";
+import { ByteBuffer, readUtf8, utf8 } from "./bytes";
+import { equalsIgnoreCase } from "./util";
+import { JsonObject, JsonArray } from "./json";
+import { JsonValue } from "./jsonread";
 
-/** One header line. Request header names are lower-case; a repeated header appears once per value. */
+/** One header line. */
 export class Header {
-  constructor(public name: string, public value: string) {}
+  /** @hidden The next header of the list. */
+  next: Header | null = null;
+  constructor(
+    /** The name as given (request header names are lower-case). */
+    public name: string,
+    public value: string
+  ) {}
 }
 
-/** An incoming HTTP request, decoded from the invocation input. */
-export class Request {
-  /** Upper-case method: "GET", "POST", ... */
-  readonly method: string;
-  /** Absolute URL as the function sees it: "http://{host}{path}?{query}". */
-  readonly url: string;
-  /** The path part of `url`, starting with "/" (e.g. "/echo"), still percent-encoded. */
-  readonly path: string;
-  /** The query string without the leading "?" ("" if none), still percent-encoded. */
-  readonly query: string;
-  /** All headers in request order; names are lower-case. */
-  readonly headers: Header[];
-  private readonly body: Uint8Array;
-
-  constructor(method: string, url: string, headers: Header[], body: Uint8Array) {
-    this.method = method;
-    this.url = url;
-    this.headers = headers;
-    this.body = body;
-    // url = scheme "://" authority [path] ["?" query] ["#" fragment]
-    let end = url.indexOf("#");
-    if (end < 0) end = url.length;
-    let q = url.indexOf("?");
-    if (q < 0 || q > end) q = end;
-    let start = 0;
-    let scheme = url.indexOf("://");
-    if (scheme >= 0 && scheme < q) {
-      start = url.indexOf("/", scheme + 3);
-      if (start < 0 || start > q) start = q; // no path: "http://host?x"
-    }
-    this.path = start < q ? url.substring(start, q) : "/";
-    this.query = q < end ? url.substring(q + 1, end) : "";
-  }
+/** An ordered list of header lines, looked up case-insensitively, like the platform's `Headers`. */
+export class Headers {
+  /** @hidden */
+  first: Header | null = null;
+  private last: Header | null = null;
 
   /** The first value of header `name` (case-insensitive), or null. */
-  header(name: string): string | null {
-    let lower = asciiLower(name);
-    let headers = this.headers;
-    for (let i = 0, n = headers.length; i < n; i++) {
-      let h = unchecked(headers[i]);
-      if (h.name == lower) return h.value;
+  get(name: string): string | null {
+    let h = this.first;
+    while (h !== null) {
+      if (equalsIgnoreCase(h.name, name)) return h.value;
+      h = h.next;
     }
     return null;
   }
 
-  /** Every value of header `name` (case-insensitive), in request order. */
-  headerAll(name: string): string[] {
-    let lower = asciiLower(name);
+  /** Every value of header `name`, in order (a repeated header appears once per value). */
+  getAll(name: string): string[] {
     let out = new Array<string>();
-    let headers = this.headers;
-    for (let i = 0, n = headers.length; i < n; i++) {
-      let h = unchecked(headers[i]);
-      if (h.name == lower) out.push(h.value);
+    let h = this.first;
+    while (h !== null) {
+      if (equalsIgnoreCase(h.name, name)) out.push(h.value);
+      h = h.next;
     }
     return out;
   }
 
-  /** The raw request body. */
+  /** True if header `name` is present. */
+  has(name: string): bool {
+    return this.get(name) !== null;
+  }
+
+  /** Adds a line `name: value` after the others (e.g. a second set-cookie). */
+  append(name: string, value: string): void {
+    let h = new Header(name, value);
+    let last = this.last;
+    if (last === null) this.first = h;
+    else last.next = h;
+    this.last = h;
+  }
+
+  /** Removes every line of header `name`. */
+  delete(name: string): void {
+    let prev: Header | null = null;
+    let h = this.first;
+    while (h !== null) {
+      let next = h.next;
+      if (equalsIgnoreCase(h.name, name)) {
+        if (prev === null) this.first = next;
+        else prev.next = next;
+      } else {
+        prev = h;
+      }
+      h = next;
+    }
+    this.last = prev;
+  }
+
+  /** Replaces every line of header `name` with one `name: value`. */
+  set(name: string, value: string): void {
+    this.delete(name);
+    this.append(name, value);
+  }
+
+  /** All lines, in order. */
+  entries(): Header[] {
+    let out = new Array<Header>();
+    let h = this.first;
+    while (h !== null) {
+      out.push(h);
+      h = h.next;
+    }
+    return out;
+  }
+}
+
+// ---- Request ---------------------------------------------------------------------------------
+
+/** Index of byte `c` in [from, to) of `base`, or `to`. */
+function find(base: usize, from: i32, to: i32, c: u32): i32 {
+  while (from < to && <u32>load<u8>(base + <usize>from) != c) from++;
+  return from;
+}
+
+/** Offset just past the wire `str` at offset `at` of `input` (aborts if it does not fit). */
+function skipField(input: ArrayBuffer, at: i32): i32 {
+  let left = input.byteLength - at - 4; // at <= byteLength: it is the end of the previous field
+  if (left < 0 || load<u32>(changetype<usize>(input) + <usize>at) > <u32>left) abort("malformed input");
+  return at + 4 + load<i32>(changetype<usize>(input) + <usize>at);
+}
+
+/** An incoming HTTP request. */
+export class Request {
+  /** Upper-case method: "GET", "POST", ... */
+  readonly method: string;
+  /** The path part of the URL, starting with "/" (e.g. "/echo"), still percent-encoded. */
+  readonly path: string;
+  private query0: i32;    // the query is [query0, query1) of `input`
+  private query1: i32;
+  private headersAt: i32; // also where the url ends
+  private bodyStart: i32 = 0; // where the body field begins; 0 until the headers were skipped
+  private cachedHeaders: Headers | null = null;
+
+  /** @hidden Decodes an encoded request (aborts if it is malformed). Use `readRequest()`. */
+  constructor(private input: ArrayBuffer) {
+    let base = changetype<usize>(input);
+    let urlAt = skipField(input, 0);
+    let headersAt = skipField(input, urlAt);
+    this.method = readUtf8(base + 4, urlAt - 4);
+    this.headersAt = headersAt;
+
+    // url = scheme "://" authority [path] ["?" query] ["#" fragment]
+    let start = urlAt + 4;
+    let end = find(base, start, headersAt, 0x23); // '#'
+    let q = find(base, start, end, 0x3f);         // '?'
+    let p = start;
+    let colon = find(base, start, q, 0x3a);       // ':' of "://"
+    if (colon + 2 < q && load<u16>(base + <usize>colon + 1) == 0x2f2f) p = find(base, colon + 3, q, 0x2f);
+    this.path = p < q ? readUtf8(base + <usize>p, q - p) : "/";
+    this.query0 = min(q + 1, end);
+    this.query1 = end;
+  }
+
+  /** Absolute URL as the function sees it: "http://{host}{path}?{query}". */
+  get url(): string {
+    let at = 8 + load<i32>(changetype<usize>(this.input)); // past the method and the url's length
+    return readUtf8(changetype<usize>(this.input) + <usize>at, this.headersAt - at);
+  }
+
+  /** The query string without the leading "?" ("" if none), still percent-encoded. */
+  get query(): string {
+    return readUtf8(changetype<usize>(this.input) + <usize>this.query0, this.query1 - this.query0);
+  }
+
+  /** The request headers, in order; names are lower-case. */
+  get headers(): Headers {
+    let headers = this.cachedHeaders;
+    if (headers === null) {
+      headers = new Headers();
+      if (this.bodyAt == 0) abort("malformed input"); // (checks that the headers fit)
+      let base = changetype<usize>(this.input);
+      let at = this.headersAt + 4;
+      for (let i = load<u32>(base + <usize>this.headersAt); i > 0; i--) {
+        let v = skipField(this.input, at);
+        let next = skipField(this.input, v);
+        headers.append(readUtf8(base + <usize>at + 4, v - at - 4), readUtf8(base + <usize>v + 4, next - v - 4));
+        at = next;
+      }
+      this.cachedHeaders = headers;
+    }
+    return headers;
+  }
+
+  /** Where the body field begins (after the headers, which are skipped the first time). */
+  private get bodyAt(): i32 {
+    let at = this.bodyStart;
+    if (at == 0) {
+      let input = this.input;
+      let headersAt = this.headersAt;
+      if (headersAt + 4 > input.byteLength) abort("malformed input");
+      at = headersAt + 4;
+      for (let i = load<u32>(changetype<usize>(input) + <usize>headersAt); i > 0; i--) at = skipField(input, skipField(input, at));
+      if (skipField(input, at) != input.byteLength) abort("malformed input");
+      this.bodyStart = at;
+    }
+    return at;
+  }
+
+  /** Length of the body in bytes. */
+  get bodyLength(): i32 {
+    return load<i32>(changetype<usize>(this.input) + <usize>this.bodyAt);
+  }
+
+  /** The raw request body (a view into the request's bytes). */
   bytes(): Uint8Array {
-    return this.body;
+    let at = this.bodyAt;
+    return Uint8Array.wrap(this.input, at + 4, load<i32>(changetype<usize>(this.input) + <usize>at));
   }
 
   /** The request body decoded as UTF-8. */
   text(): string {
-    return fromUtf8(this.body.dataStart, <usize>this.body.byteLength);
+    let p = changetype<usize>(this.input) + <usize>this.bodyAt;
+    return readUtf8(p + 4, load<i32>(p));
   }
 
-  /** Decodes an encoded request held in `buf` (aborts on malformed input). */
-  static decode(buf: Uint8Array): Request {
-    let r = new WireReader(buf);
-    let method = r.str();
-    let url = r.str();
-    let count = r.u32();
-    let headers = new Array<Header>();
-    for (let i: u32 = 0; i < count; i++) {
-      let name = r.str();
-      let value = r.str();
-      headers.push(new Header(name, value));
-    }
-    let bodyLen = r.u32();
-    let body = buf.subarray(r.offset, r.take(bodyLen));
-    if (r.offset != buf.length) abort("malformed request: trailing bytes");
-    return new Request(method, url, headers, body);
+  /** The body parsed as JSON, or null unless it is exactly one valid JSON value. */
+  json(): JsonValue | null {
+    return JsonValue.parse(this.text());
   }
 }
 
-/** An outgoing HTTP response. Build one with a helper (`Response.text(...)`) or the constructor. */
+// ---- Response --------------------------------------------------------------------------------
+
+/** An outgoing HTTP response. */
 export class Response {
   /** HTTP status code, 100-599. */
   status: i32;
-  /** Response headers in order. The host sets content-length itself. */
-  headers: Header[] = [];
-  /** Response body bytes. */
-  body: Uint8Array;
+  /** Response headers. The host sets content-length itself. */
+  readonly headers: Headers = new Headers();
+  /** The body bytes. */
+  body: ByteBuffer;
 
-  constructor(status: i32 = 200, body: Uint8Array | null = null) {
+  /** A response with a UTF-8 text body (no content-type unless you set one) and a status. */
+  constructor(body: string | null = null, status: i32 = 200) {
     this.status = status;
-    this.body = body !== null ? body : new Uint8Array(0);
+    this.body = body !== null ? utf8(body) : new ByteBuffer(0);
   }
 
-  /** A UTF-8 text body with content-type "text/plain; charset=utf-8". */
+  /** A text body with content-type "text/plain; charset=utf-8". */
   static text(body: string, status: i32 = 200): Response {
-    return new Response(status, Uint8Array.wrap(utf8(body)))
-      .appendHeader("content-type", "text/plain; charset=utf-8");
+    return new Response(body, status).appendHeader("content-type", "text/plain; charset=utf-8");
   }
 
-  /** An already-serialized JSON body with content-type "application/json". */
-  static json(json: string, status: i32 = 200): Response {
-    return new Response(status, Uint8Array.wrap(utf8(json)))
-      .appendHeader("content-type", "application/json");
+  /**
+   * A JSON body with content-type "application/json": a JsonObject or JsonArray you built, a
+   * JsonValue you read, or a string that already holds JSON text.
+   */
+  static json<T>(value: T, status: i32 = 200): Response {
+    let res = new Response(null, status);
+    let body = res.body;
+    if (isString<T>()) {
+      body.str(changetype<string>(value));
+    } else if (value instanceof JsonObject || value instanceof JsonArray) {
+      value.writeTo(body);
+    } else if (value instanceof JsonValue) {
+      body.str(value.raw());
+    } else {
+      ERROR("Response.json takes a JsonObject, a JsonArray, a JsonValue or JSON text (string)");
+    }
+    return res.appendHeader("content-type", "application/json");
   }
 
   /** An HTML body with content-type "text/html; charset=utf-8". */
   static html(html: string, status: i32 = 200): Response {
-    return new Response(status, Uint8Array.wrap(utf8(html)))
-      .appendHeader("content-type", "text/html; charset=utf-8");
+    return new Response(html, status).appendHeader("content-type", "text/html; charset=utf-8");
   }
 
   /** A binary body with the given content-type. */
   static bytes(body: Uint8Array, status: i32 = 200, contentType: string = "application/octet-stream"): Response {
-    return new Response(status, body).appendHeader("content-type", contentType);
+    let res = new Response(null, status);
+    res.body.bytes(body.dataStart, body.length);
+    return res.appendHeader("content-type", contentType);
   }
 
   /** 404 with the text "not found". */
@@ -148,94 +280,36 @@ export class Response {
 
   /** A redirect to `location` (302 unless given). */
   static redirect(location: string, status: i32 = 302): Response {
-    return new Response(status).appendHeader("location", location);
+    return new Response(null, status).appendHeader("location", location);
   }
 
-  /** Sets header `name` (case-insensitive), replacing any existing values. Returns this. */
+  /** Sets header `name`, replacing any lines of it; returns this (for chaining). */
   setHeader(name: string, value: string): Response {
-    let lower = asciiLower(name);
-    let headers = this.headers;
-    for (let i = headers.length - 1; i >= 0; i--) {
-      if (asciiLower(unchecked(headers[i]).name) == lower) headers.splice(i, 1);
-    }
-    headers.push(new Header(name, value));
+    this.headers.set(name, value);
     return this;
   }
 
-  /** Adds another value for header `name` (e.g. a second set-cookie). Returns this. */
+  /** Adds a line of header `name`; returns this (for chaining). */
   appendHeader(name: string, value: string): Response {
-    this.headers.push(new Header(name, value));
+    this.headers.append(name, value);
     return this;
   }
 
-  /** The wire encoding of this response (aborts if the status or a header is invalid). */
-  encode(): Uint8Array {
-    let status = this.status;
-    if (status < 100 || status > 599) {
-      abort("invalid response status " + decimal(status) + " (must be 100-599)");
+  /**
+   * The wire encoding of this response. The host checks it (status 100-599; no CR, LF or NUL
+   * in a header) and answers 500 for one that is not valid, logging the reason.
+   */
+  encode(): ByteBuffer {
+    let body = this.body;
+    let out = new ByteBuffer(body.length + 256).u32(this.status).u32(0);
+    let count = 0;
+    let h = this.headers.first;
+    while (h !== null) {
+      out.wireStr(h.name).wireStr(h.value);
+      count++;
+      h = h.next;
     }
-    let headers = this.headers;
-    let n = headers.length;
-    let encoded = new Array<ArrayBuffer>(n << 1);
-    let size = 4 + 4 + 4 + this.body.length;
-    for (let i = 0; i < n; i++) {
-      let h = unchecked(headers[i]);
-      let name = utf8(h.name);
-      let value = utf8(h.value);
-      checkHeaderText(name, h.name);
-      checkHeaderText(value, h.name);
-      unchecked(encoded[i << 1] = name);
-      unchecked(encoded[(i << 1) + 1] = value);
-      size += 8 + name.byteLength + value.byteLength;
-    }
-    let out = new Uint8Array(size);
-    let p = out.dataStart;
-    store<u32>(p, <u32>status); p += 4;
-    store<u32>(p, <u32>n); p += 4;
-    for (let i = 0, m = n << 1; i < m; i++) {
-      p = putBytes(p, changetype<usize>(unchecked(encoded[i])), unchecked(encoded[i]).byteLength);
-    }
-    putBytes(p, this.body.dataStart, this.body.length);
-    return out;
-  }
-}
-
-function putBytes(p: usize, src: usize, len: i32): usize {
-  store<u32>(p, <u32>len);
-  memory.copy(p + 4, src, <usize>len);
-  return p + 4 + <usize>len;
-}
-
-function checkHeaderText(bytes: ArrayBuffer, name: string): void {
-  let p = changetype<usize>(bytes);
-  for (let i = 0, n = bytes.byteLength; i < n; i++) {
-    let c = load<u8>(p + <usize>i);
-    if (c == 0 || c == 10 || c == 13) abort("invalid response header '" + name + "': contains CR, LF or NUL");
-  }
-}
-
-/** Bounds-checked reader over the request encoding. */
-class WireReader {
-  offset: i32 = 0;
-  constructor(private buf: Uint8Array) {}
-
-  /** Advances by `len` bytes and returns the new offset. */
-  take(len: u32): i32 {
-    if (<u64>this.offset + <u64>len > <u64>this.buf.length) abort("malformed request: truncated");
-    this.offset += <i32>len;
-    return this.offset;
-  }
-
-  u32(): u32 {
-    let at = this.offset;
-    this.take(4);
-    return load<u32>(this.buf.dataStart + <usize>at);
-  }
-
-  str(): string {
-    let len = this.u32();
-    let at = this.offset;
-    this.take(len);
-    return fromUtf8(this.buf.dataStart + <usize>at, <usize>len);
+    store<u32>(out.dataStart + 4, count);
+    return out.u32(body.length).bytes(body.dataStart, body.length);
   }
 }

@@ -1,25 +1,25 @@
 // edgehost-sdk: the AssemblyScript side of the edgehost guest ABI v1 (guest-sdk/ABI.md).
 //
-//   import { Request, Response, onFetch } from "edgehost-sdk/assembly";
-//   export { edgehost_fetch } from "edgehost-sdk/assembly";
-//
-//   onFetch((req: Request): Response => Response.text("hello\n"));
+//   import { Request, Response } from "edgehost-sdk/assembly";
+//   export function fetch(req: Request): Response { return Response.text("hello\n"); }
 //
 // Build with `edgehost-asc` (bin/edgehost-asc.js), which sets the flags this SDK relies on
-// and runs the actor transform (transform/actors.js).
+// and runs the build transform (transform/actors.js): it generates the module's exports
+// (`edgehost_fetch` for the exported `fetch`, the actor entry points for actor classes).
 //
-// Nothing here runs code at start-up or allocates unless it is used: a module that imports
-// the SDK but uses no actor API carries none of it.
+// Nothing here runs code at start-up or allocates unless it is used, and the compiler only
+// includes what is reachable: a module that uses no actor API carries none of it.
 
 import "./abort"; // edgehost_abort / edgehost_trace / edgehost_seed, the targets of --use
 
-export { Header, Request, Response } from "./http";
+export { Header, Headers, Request, Response } from "./http";
 export { Handler, onFetch, serve, readRequest, writeResponse, edgehost_fetch } from "./fetch";
 export { log } from "./log";
-export { env, nowMs, randomBytes } from "./env";
-export { jsonString, JsonObject, JsonArray } from "./json";
+export { envVar, nowMs, randomBytes } from "./env";
+export { jsonString, writeJson, JsonObject, JsonArray, JsonText } from "./json";
 export { JsonValue, JsonKind } from "./jsonread";
-export { match, RouteParams } from "./router";
-export { StatefulActor, ActorContext, JsonText } from "./actor";
+export { match, RouteParams, Router, RouteHandler } from "./router";
+export { StatefulActor, ActorContext } from "./actor";
 export { Storage, Transaction, ListOptions, StorageEntry } from "./storage";
-export { binding, ActorNamespace, ActorStub, ActorResult } from "./stub";
+export { binding, ActorNamespace, ActorStub, ActorResult, ActorOutcome, ActorError } from "./stub";
+export { ByteBuffer } from "./bytes";

@@ -11,6 +11,8 @@
 // accessors never fail: they walk the text lazily and skip what they do not need.
 // Integers are read exactly as i64; `toF64` is there for other numbers.
 
+import { shrunk } from "./bytes";
+
 // Kinds of JSON value, see JsonValue.kind.
 export const enum JsonKind {
   Null = 0,
@@ -43,7 +45,10 @@ export class JsonValue {
   }
 
   private static at(text: string, start: i32, end: i32): JsonValue {
-    return new JsonValue(text, start, end, kindOf(text.charCodeAt(start)));
+    let c = text.charCodeAt(start);
+    let kind = c == 0x7b ? JsonKind.Object : c == 0x5b ? JsonKind.Array : c == 0x22 ? JsonKind.String
+      : c == 0x74 || c == 0x66 ? JsonKind.Bool : c == 0x6e ? JsonKind.Null : JsonKind.Number;
+    return new JsonValue(text, start, end, kind);
   }
 
   isNull(): bool { return this.kind == JsonKind.Null; }
@@ -60,7 +65,7 @@ export class JsonValue {
 
   /** True for `true`; false for anything else. */
   toBool(): bool {
-    return this.kind == JsonKind.Bool && this.text.charCodeAt(this.start) == 0x74;
+    return this.text.charCodeAt(this.start) == 0x74;
   }
 
   /**
@@ -68,73 +73,74 @@ export class JsonValue {
    * i64. `1.0` and `1e2` are not integers here.
    */
   isInteger(): bool {
-    if (this.kind != JsonKind.Number) return false;
-    return parseInteger(this.text, this.start, this.end, true) != 0 || isZero(this.text, this.start, this.end);
+    return this.kind == JsonKind.Number && parseInteger(this.text, this.start, this.end);
   }
 
   /** The value of an integer (see isInteger); 0 for anything else. */
   toI64(): i64 {
-    if (!this.isInteger()) return 0;
-    return parseInteger(this.text, this.start, this.end, false);
+    return this.isInteger() ? integerValue : 0;
   }
 
   /** The value of a number as f64 (NaN if this is not a number). */
   toF64(): f64 {
-    if (this.kind != JsonKind.Number) return NaN;
-    return parseFloat(this.raw());
+    return this.kind == JsonKind.Number ? parseFloat(this.raw()) : NaN;
   }
 
   /** The value of a string, unescaped; "" if this is not a string. */
   toStr(): string {
-    if (this.kind != JsonKind.String) return "";
-    return unescape(this.text, this.start + 1, this.end - 1);
+    let s = this.kind == JsonKind.String ? readJsonString(this.text, this.start) : null;
+    return s !== null ? s : "";
   }
 
   /** Number of elements (array) or members (object); 0 otherwise. */
   get length(): i32 {
-    if (this.kind != JsonKind.Array && this.kind != JsonKind.Object) return 0;
-    let text = this.text;
-    let isObject = this.kind == JsonKind.Object;
-    let i = skipWs(text, this.start + 1);
     let n = 0;
-    while (i < this.end - 1) {
-      if (isObject) i = skipWs(text, skipWs(text, scanString(text, i)) + 1); // key and ':'
-      i = skipWs(text, scanValue(text, i, 0));
-      n++;
-      i = skipWs(text, i + 1); // ',' or the closing bracket
+    if (this.kind >= JsonKind.Array) {
+      let i = this.start;
+      while ((i = this.next(i)) >= 0) n++;
     }
     return n;
   }
 
   /** Element `index` of an array; null if out of range or this is not an array. */
   at(index: i32): JsonValue | null {
-    if (this.kind != JsonKind.Array || index < 0) return null;
-    let text = this.text;
-    let i = skipWs(text, this.start + 1);
-    let n = 0;
-    while (i < this.end - 1) {
-      let e = scanValue(text, i, 0);
-      if (n == index) return JsonValue.at(text, i, e);
-      n++;
-      i = skipWs(text, skipWs(text, e) + 1);
+    if (this.kind == JsonKind.Array) {
+      let i = this.start;
+      while ((i = this.next(i)) >= 0) {
+        if (index-- == 0) return JsonValue.at(this.text, i, memberEnd);
+      }
     }
     return null;
   }
 
   /** Member `key` of an object (the last one if repeated); null if missing or not an object. */
   get(key: string): JsonValue | null {
-    if (this.kind != JsonKind.Object) return null;
-    let text = this.text;
     let found: JsonValue | null = null;
-    let i = skipWs(text, this.start + 1);
-    while (i < this.end - 1) {
-      let keyEnd = scanString(text, i);
-      let v = skipWs(text, skipWs(text, keyEnd) + 1);
-      let e = scanValue(text, v, 0);
-      if (keyEquals(text, i + 1, keyEnd - 1, key)) found = JsonValue.at(text, v, e);
-      i = skipWs(text, skipWs(text, e) + 1);
+    if (this.kind == JsonKind.Object) {
+      let i = this.start;
+      while ((i = this.next(i)) >= 0) {
+        if (readJsonString(this.text, memberKey) == key) found = JsonValue.at(this.text, i, memberEnd);
+      }
     }
     return found;
+  }
+
+  /**
+   * Steps through an array or object: from `i` (its opening bracket, or where the last element
+   * began) to the start of the next element, or -1 at the end. Sets `memberEnd` (where the
+   * element ends) and, in an object, `memberKey` (where its key begins).
+   */
+  private next(i: i32): i32 {
+    let text = this.text;
+    if (i != this.start) i = skipWs(text, memberEnd); // at ',' or the closing bracket
+    i = skipWs(text, i + 1); // past '[', '{' or ','
+    if (i >= this.end - 1) return -1;
+    if (this.kind == JsonKind.Object) {
+      memberKey = i;
+      i = skipWs(text, skipWs(text, scanString(text, i)) + 1); // past the key and ':'
+    }
+    memberEnd = scanValue(text, i, 0);
+    return i;
   }
 
   /** Member `key` as an integer, or `otherwise` if it is missing or not an integer. */
@@ -158,16 +164,13 @@ export class JsonValue {
 
 // ---- scanning (all positions are UTF-16 code unit indexes into the text) -------------------
 
-function kindOf(c: i32): JsonKind {
-  if (c == 0x7b) return JsonKind.Object;
-  if (c == 0x5b) return JsonKind.Array;
-  if (c == 0x22) return JsonKind.String;
-  if (c == 0x74 || c == 0x66) return JsonKind.Bool;
-  if (c == 0x6e) return JsonKind.Null;
-  return JsonKind.Number;
-}
+let memberKey: i32 = 0;     // set by JsonValue#next
+let memberEnd: i32 = 0;     // set by JsonValue#next
+let integerValue: i64 = 0;  // set by parseInteger
+let decodedEnd: usize = 0;  // set by scanStr
 
-function skipWs(s: string, i: i32): i32 {
+/** The index of the first non-whitespace character of `s` at or after `i`. */
+export function skipWs(s: string, i: i32): i32 {
   while (true) {
     let c = s.charCodeAt(i);
     if (c != 0x20 && c != 0x0a && c != 0x0d && c != 0x09) return i;
@@ -185,7 +188,7 @@ function scanValue(s: string, i: i32, depth: i32): i32 {
   if (c == 0x7b || c == 0x5b) { // object or array
     if (depth >= JSON_MAX_DEPTH) return -1;
     let isObject = c == 0x7b;
-    let close = isObject ? 0x7d : 0x5d;
+    let close = c + 2; // '}' or ']'
     i = skipWs(s, i + 1);
     if (s.charCodeAt(i) == close) return i + 1;
     while (true) {
@@ -208,8 +211,27 @@ function scanValue(s: string, i: i32, depth: i32): i32 {
   if (c == 0x74) return literal(s, i, "true");
   if (c == 0x66) return literal(s, i, "false");
   if (c == 0x6e) return literal(s, i, "null");
-  if (c == 0x2d || isDigit(c)) return scanNumber(s, i);
-  return -1;
+  // a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+  if (c == 0x2d) c = s.charCodeAt(++i);
+  if (!isDigit(c)) return -1;
+  if (c == 0x30) i++;
+  else i = digits(s, i);
+  if (s.charCodeAt(i) == 0x2e) {
+    if (!isDigit(s.charCodeAt(++i))) return -1;
+    i = digits(s, i);
+  }
+  if ((s.charCodeAt(i) | 0x20) == 0x65) { // e or E
+    c = s.charCodeAt(++i);
+    if (c == 0x2b || c == 0x2d) c = s.charCodeAt(++i);
+    if (!isDigit(c)) return -1;
+    i = digits(s, i);
+  }
+  return i;
+}
+
+function digits(s: string, i: i32): i32 {
+  while (isDigit(s.charCodeAt(i))) i++;
+  return i;
 }
 
 function literal(s: string, i: i32, word: string): i32 {
@@ -220,51 +242,6 @@ function literal(s: string, i: i32, word: string): i32 {
   return i + n;
 }
 
-/** -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-function scanNumber(s: string, i: i32): i32 {
-  if (s.charCodeAt(i) == 0x2d) i++;
-  let c = s.charCodeAt(i);
-  if (c == 0x30) i++;
-  else if (isDigit(c)) { while (isDigit(s.charCodeAt(i))) i++; }
-  else return -1;
-  if (s.charCodeAt(i) == 0x2e) {
-    i++;
-    if (!isDigit(s.charCodeAt(i))) return -1;
-    while (isDigit(s.charCodeAt(i))) i++;
-  }
-  c = s.charCodeAt(i);
-  if (c == 0x65 || c == 0x45) {
-    i++;
-    c = s.charCodeAt(i);
-    if (c == 0x2b || c == 0x2d) i++;
-    if (!isDigit(s.charCodeAt(i))) return -1;
-    while (isDigit(s.charCodeAt(i))) i++;
-  }
-  return i;
-}
-
-/** Scans the string starting at the quote at `i`; returns the index past its closing quote, or -1. */
-function scanString(s: string, i: i32): i32 {
-  i++;
-  while (true) {
-    let c = s.charCodeAt(i);
-    if (c == 0x22) return i + 1;
-    if (c < 0x20) return -1; // control character, or the end of the text (-1)
-    if (c == 0x5c) {
-      c = s.charCodeAt(i + 1);
-      if (c == 0x75) {
-        for (let k = 2; k < 6; k++) if (hexValue(s.charCodeAt(i + k)) < 0) return -1;
-        i += 6;
-        continue;
-      }
-      if (c != 0x22 && c != 0x5c && c != 0x2f && c != 0x62 && c != 0x66 && c != 0x6e && c != 0x72 && c != 0x74) return -1;
-      i += 2;
-      continue;
-    }
-    i++;
-  }
-}
-
 function hexValue(c: i32): i32 {
   if (isDigit(c)) return c - 0x30;
   c |= 0x20;
@@ -272,69 +249,78 @@ function hexValue(c: i32): i32 {
   return -1;
 }
 
-function isZero(s: string, start: i32, end: i32): bool {
-  if (s.charCodeAt(start) == 0x2d) start++;
-  return end - start == 1 && s.charCodeAt(start) == 0x30;
-}
-
 /**
- * The integer in s[start, end). With `check`, returns 0 for anything that is not an integer
- * literal fitting in i64 (callers tell a real 0 apart with isZero).
+ * True if s[start, end) (a valid JSON number) is an integer literal that fits in an i64; its
+ * value is then in `integerValue`.
  */
-function parseInteger(s: string, start: i32, end: i32, check: bool): i64 {
+function parseInteger(s: string, start: i32, end: i32): bool {
   let neg = s.charCodeAt(start) == 0x2d;
   let i = neg ? start + 1 : start;
   let limit: u64 = neg ? 0x8000000000000000 : 0x7fffffffffffffff;
   let v: u64 = 0;
   for (; i < end; i++) {
     let d = s.charCodeAt(i) - 0x30;
-    if (<u32>d >= 10) return 0; // '.', 'e' or 'E': not an integer
-    if (check && v > (limit - <u64>d) / 10) return 0; // does not fit
+    if (<u32>d >= 10) return false; // '.', 'e' or 'E': not an integer
+    if (v > (limit - <u64>d) / 10) return false; // does not fit
     v = v * 10 + <u64>d;
   }
-  return neg ? -(<i64>v) : <i64>v;
+  integerValue = neg ? -(<i64>v) : <i64>v;
+  return true;
 }
 
-/** Compares the JSON string body s[start, end) (still escaped) with `key`. */
-function keyEquals(s: string, start: i32, end: i32, key: string): bool {
-  let n = end - start;
-  let backslash = s.indexOf("\\", start);
-  if (backslash < 0 || backslash >= end) {
-    if (n != key.length) return false;
-    return memory.compare(
-      changetype<usize>(s) + (<usize>start << 1), changetype<usize>(key), <usize>n << 1
-    ) == 0;
-  }
-  return unescape(s, start, end) == key;
-}
+/** Where the string read by the last `readJsonString` ended (just past its closing quote). */
+export let jsonStringEnd: i32 = 0;
 
-/** Decodes the escaped JSON string body s[start, end). */
-function unescape(s: string, start: i32, end: i32): string {
-  let first = s.indexOf("\\", start);
-  if (first < 0 || first >= end) return s.substring(start, end);
-  // Pass 1: decoded length in UTF-16 code units. Pass 2: write them.
-  let n = 0;
-  for (let i = start; i < end; i++, n++) {
-    if (s.charCodeAt(i) == 0x5c) i += s.charCodeAt(i + 1) == 0x75 ? 5 : 1;
-  }
-  let out = changetype<string>(__new(<usize>n << 1, idof<string>()));
-  let p = changetype<usize>(out);
-  for (let i = start; i < end; i++, p += 2) {
-    let c = s.charCodeAt(i);
+/**
+ * Scans the JSON string literal at `s[i]` (its opening quote); with `out` != 0, also writes
+ * its decoded UTF-16 code units there. Returns the index past the closing quote, or -1 if it
+ * is malformed. Sets `decodedEnd` to the end of what was written.
+ */
+function scanStr(s: string, i: i32, out: usize): i32 {
+  if (s.charCodeAt(i) != 0x22) return -1;
+  while (true) {
+    let c = s.charCodeAt(++i); // -1 past the end
+    if (c == 0x22) break;
+    if (c < 0x20) return -1; // a control character, or the end of the text
     if (c == 0x5c) {
       c = s.charCodeAt(++i);
-      if (c == 0x75) {
-        c = (hexValue(s.charCodeAt(i + 1)) << 12) | (hexValue(s.charCodeAt(i + 2)) << 8) |
-            (hexValue(s.charCodeAt(i + 3)) << 4) | hexValue(s.charCodeAt(i + 4));
-        i += 4;
+      if (c == 0x75) { // \uXXXX
+        c = 0;
+        for (let k = 0; k < 4; k++) {
+          let h = hexValue(s.charCodeAt(++i));
+          if (h < 0) return -1;
+          c = c << 4 | h;
+        }
       } else if (c == 0x62) c = 0x08;
       else if (c == 0x66) c = 0x0c;
       else if (c == 0x6e) c = 0x0a;
       else if (c == 0x72) c = 0x0d;
       else if (c == 0x74) c = 0x09;
-      // '"', '\\' and '/' stand for themselves
+      else if (c != 0x22 && c != 0x5c && c != 0x2f) return -1;
     }
-    store<u16>(p, <u16>c);
+    if (out) {
+      store<u16>(out, <u16>c);
+      out += 2;
+    }
   }
-  return out;
+  decodedEnd = out;
+  return i + 1;
+}
+
+/** Scans the string starting at the quote at `i`; returns the index past its closing quote, or -1. */
+function scanString(s: string, i: i32): i32 {
+  return scanStr(s, i, 0);
+}
+
+/**
+ * The JSON string literal at `text[i]` (whitespace before it is skipped), unescaped; null if
+ * there is none there or it is malformed. Sets `jsonStringEnd`.
+ */
+export function readJsonString(text: string, i: i32): string | null {
+  i = skipWs(text, i);
+  let out = __new(<usize>max(text.length - i, 0) << 1, idof<string>()); // never longer than the literal
+  let end = scanStr(text, i, out);
+  if (end < 0) return null;
+  jsonStringEnd = end;
+  return shrunk(out, decodedEnd - out);
 }

@@ -6,11 +6,11 @@
 // past that the calls return LIMIT_EXCEEDED and the lines are dropped.
 
 import { log as host_log, LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } from "./abi";
-import { utf8 } from "./util";
+import { utf8 } from "./bytes";
 
 function write(level: i32, message: string): i32 {
   let bytes = utf8(message);
-  return host_log(level, changetype<i32>(bytes), bytes.byteLength);
+  return host_log(level, <i32>bytes.dataStart, bytes.length);
 }
 
 export namespace log {

@@ -6,66 +6,80 @@
 // A pattern is a path of literal segments and `:name` segments. A `:name` segment matches one
 // non-empty path segment, percent-decoded ("a%20b" gives "a b"). Everything else must match
 // exactly: no trailing-slash folding, no wildcards.
+//
+// For more than a few routes, `Router` keeps them in a table:
+//
+//   const router = new Router()
+//     .get("/accounts/:id/balance", balance)        // function balance(req: Request, params: RouteParams): Response
+//     .post("/accounts/:id/deposit", deposit);
+//   export function fetch(req: Request): Response { return router.handle(req); }
 
-import { fromUtf8 } from "./util";
+import { ByteBuffer } from "./bytes";
+import { Request, Response } from "./http";
+
+class Param {
+  constructor(
+    public pattern: string, // the name is pattern[start, end)
+    public start: i32,
+    public end: i32,
+    public value: string,
+    public next: Param | null
+  ) {}
+}
 
 /** The `:name` segments a path matched, by name. */
 export class RouteParams {
-  private names: string[] = [];
-  private values: string[] = [];
+  private first: Param | null = null;
 
   /** The value of parameter `name` ("" if the pattern has no such parameter). */
   get(name: string): string {
-    let names = this.names;
-    for (let i = 0, n = names.length; i < n; i++) {
-      if (unchecked(names[i]) == name) return unchecked(this.values[i]);
+    let p = this.first;
+    while (p !== null) {
+      let i = p.start;
+      if (p.end - i == name.length) {
+        while (i < p.end && p.pattern.charCodeAt(i) == name.charCodeAt(i - p.start)) i++;
+        if (i == p.end) return p.value;
+      }
+      p = p.next;
     }
     return "";
   }
 
   /** @hidden */
-  add(name: string, value: string): void {
-    this.names.push(name);
-    this.values.push(value);
+  add(pattern: string, start: i32, end: i32, value: string): void {
+    this.first = new Param(pattern, start, end, value, this.first);
   }
+}
+
+/** Index of the "/" that ends the segment of `s` at `i`, or the length of `s`. */
+function segmentEnd(s: string, i: i32): i32 {
+  let n = s.length;
+  while (i < n && s.charCodeAt(i) != 0x2f) i++;
+  return i;
 }
 
 /** Matches `path` against `pattern`; the parameters if it matches, else null. */
 export function match(pattern: string, path: string): RouteParams | null {
   let params = new RouteParams();
-  let pp = 0; // position in pattern
-  let sp = 0; // position in path
-  let plen = pattern.length;
-  let slen = path.length;
-  while (pp < plen || sp < slen) {
-    if (pp >= plen || sp >= slen) return null;
-    // Both are at the start of a segment (or at a "/").
-    if (pattern.charCodeAt(pp) == 0x2f) {
-      if (path.charCodeAt(sp) != 0x2f) return null;
-      pp++;
-      sp++;
-      continue;
-    }
-    let pe = segmentEnd(pattern, pp);
-    let se = segmentEnd(path, sp);
-    if (pattern.charCodeAt(pp) == 0x3a) { // ":name"
-      if (se == sp) return null;
-      params.add(pattern.substring(pp + 1, pe), percentDecode(path, sp, se));
+  let i = 0; // in pattern
+  let j = 0; // in path
+  let n = pattern.length;
+  while (i < n) {
+    let c = pattern.charCodeAt(i);
+    if (c == 0x3a && (i == 0 || pattern.charCodeAt(i - 1) == 0x2f)) { // ":name" segment
+      let pe = segmentEnd(pattern, i);
+      let se = segmentEnd(path, j);
+      if (se == j) return null;
+      params.add(pattern, i + 1, pe, percentDecode(path, j, se));
+      i = pe;
+      j = se;
     } else {
-      if (pe - pp != se - sp) return null;
-      if (memory.compare(
-        changetype<usize>(pattern) + (<usize>pp << 1), changetype<usize>(path) + (<usize>sp << 1), <usize>(pe - pp) << 1
-      ) != 0) return null;
+      if (path.charCodeAt(j) != c) return null;
+      i++;
+      j++;
     }
-    pp = pe;
-    sp = se;
   }
-  return params;
-}
-
-function segmentEnd(s: string, i: i32): i32 {
-  let j = s.indexOf("/", i);
-  return j < 0 ? s.length : j;
+  return j == path.length ? params : null;
 }
 
 function hexDigit(c: i32): i32 {
@@ -77,25 +91,79 @@ function hexDigit(c: i32): i32 {
 
 /** s[start, end) with %XX escapes decoded as UTF-8; a malformed escape is kept as is. */
 function percentDecode(s: string, start: i32, end: i32): string {
-  let pct = s.indexOf("%", start);
-  if (pct < 0 || pct >= end) return s.substring(start, end);
-  // The host passes the path still percent-encoded, hence ASCII; anything else is kept as is.
-  for (let i = start; i < end; i++) {
-    if (s.charCodeAt(i) >= 0x80) return s.substring(start, end);
+  let out = new ByteBuffer(end - start);
+  let run = start; // start of the characters not written yet
+  let base = changetype<usize>(s);
+  for (let i = start; i + 2 < end; i++) {
+    if (s.charCodeAt(i) != 0x25) continue;
+    let hi = hexDigit(s.charCodeAt(i + 1));
+    let lo = hexDigit(s.charCodeAt(i + 2));
+    if (hi < 0 || lo < 0) continue;
+    out.units(base + (<usize>run << 1), i - run).byte(hi << 4 | lo);
+    i += 2;
+    run = i + 1;
   }
-  let buf = new Uint8Array(end - start);
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    let c = s.charCodeAt(i);
-    if (c == 0x25 && i + 2 < end) {
-      let hi = hexDigit(s.charCodeAt(i + 1));
-      let lo = hexDigit(s.charCodeAt(i + 2));
-      if (hi >= 0 && lo >= 0) {
-        c = (hi << 4) | lo;
-        i += 2;
+  return out.units(base + (<usize>run << 1), end - run).toString();
+}
+
+// ---- Router ----------------------------------------------------------------------------------
+
+/** A route handler: a top-level function (or a non-capturing arrow function). */
+export type RouteHandler = (req: Request, params: RouteParams) => Response;
+
+class Route {
+  constructor(
+    public method: string | null,
+    public pattern: string,
+    public handler: RouteHandler,
+    public next: Route | null
+  ) {}
+}
+
+/**
+ * A table of routes, tried in the order they were added. `handle` answers 404 when no pattern
+ * matches the path, and 405 (with `allow`) when patterns match but not for the request's method.
+ */
+export class Router {
+  private first: Route | null = null;
+  private last: Route | null = null;
+
+  /** Adds a route for `method` ("GET", "POST", ...; null for any method). Returns this. */
+  on(method: string | null, pattern: string, handler: RouteHandler): Router {
+    let r = new Route(method, pattern, handler, null);
+    let last = this.last;
+    if (last === null) this.first = r;
+    else last.next = r;
+    this.last = r;
+    return this;
+  }
+
+  /** Adds a GET route. */
+  get(pattern: string, handler: RouteHandler): Router { return this.on("GET", pattern, handler); }
+  /** Adds a POST route. */
+  post(pattern: string, handler: RouteHandler): Router { return this.on("POST", pattern, handler); }
+  /** Adds a PUT route. */
+  put(pattern: string, handler: RouteHandler): Router { return this.on("PUT", pattern, handler); }
+  /** Adds a DELETE route. */
+  delete(pattern: string, handler: RouteHandler): Router { return this.on("DELETE", pattern, handler); }
+  /** Adds a route for any method. */
+  all(pattern: string, handler: RouteHandler): Router { return this.on(null, pattern, handler); }
+
+  /** Runs the handler of the first route that matches `req`. */
+  handle(req: Request): Response {
+    let path = req.path;
+    let method = req.method;
+    let allow = "";
+    let r = this.first;
+    while (r !== null) {
+      let params = match(r.pattern, path);
+      if (params !== null) {
+        let m = r.method;
+        if (m === null || m == method) return r.handler(req, params);
+        allow += (allow.length ? ", " : "") + m;
       }
+      r = r.next;
     }
-    unchecked(buf[n++] = <u8>c);
+    return allow.length ? Response.methodNotAllowed(allow) : Response.notFound();
   }
-  return fromUtf8(buf.dataStart, <usize>n);
 }

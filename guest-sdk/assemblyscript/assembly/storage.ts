@@ -1,7 +1,7 @@
 // Actor storage: the instance's durable key/value store (guest-sdk/ABI.md, "Actor storage").
 //
-//   let balance = this.ctx.storage.getI64("balance", 0);
-//   this.ctx.storage.putI64("balance", balance + amount);
+//   let balance = this.ctx.storage.get<i64>("balance", 0);
+//   this.ctx.storage.put("balance", balance + amount);
 //
 // Keys are strings (UTF-8, <= 2 KiB, not starting with "__edgehost_"). Values are stored as JSON
 // text (<= 128 KiB): putI64("balance", 100) stores `100`, putString("name", "x") stores `"x"`.
@@ -20,9 +20,10 @@ import {
   storage_get, storage_put, storage_delete, storage_list, storage_delete_all,
   storage_txn_begin, storage_txn_commit, storage_txn_rollback, result_read, NOT_FOUND,
 } from "./abi";
-import { statusName, resultText, lastError } from "./status";
-import { utf8, fromUtf8, decimal } from "./util";
-import { jsonString, JsonObject } from "./json";
+import { resultText, lastError } from "./status";
+import { decimal } from "./util";
+import { ByteBuffer, utf8, readUtf8 } from "./bytes";
+import { jsonString, writeJson, JsonObject, JsonText } from "./json";
 import { JsonValue } from "./jsonread";
 
 /** One entry of `Storage.list`: the key and its value as JSON text. */
@@ -75,8 +76,8 @@ export class ListOptions {
 
 /** A storage operation failed: abort with "storage.<op>(<key>): <STATUS>: <host message>". */
 function fail(op: string, key: string, rc: i32): void {
-  let detail = lastError();
-  abort("storage." + op + "(" + jsonString(key) + "): " + statusName(rc) + (detail.length ? ": " + detail : ""));
+  let detail = lastError(); // the host's reason, e.g. "key uses the reserved prefix __edgehost_"
+  abort("storage." + op + "(" + jsonString(key) + "): " + (detail.length ? detail : "status " + decimal(rc)));
 }
 
 /**
@@ -91,7 +92,7 @@ export class Storage {
   getJson(key: string): string | null {
     this.check("get", key);
     let k = utf8(key);
-    let n = storage_get(changetype<i32>(k), k.byteLength);
+    let n = storage_get(<i32>k.dataStart, k.length);
     if (n == NOT_FOUND) return null;
     if (n < 0) fail("get", key, n);
     return resultText(n);
@@ -102,55 +103,113 @@ export class Storage {
     return this.getJson(key) !== null;
   }
 
+  /**
+   * The value stored under `key` as T, or `otherwise` if there is none: `get<i64>("balance", 0)`.
+   * T is bool, an integer type, f32/f64, string, `string | null`, JsonValue or JsonText (the
+   * text as stored). Aborts if the stored value is not a T (an integer out of T's range too).
+   */
+  get<T>(key: string, otherwise: T): T {
+    if (isManaged<T>() && !isString<T>()) {
+      if (idof<NonNullable<T>>() == idof<JsonText>()) {
+        let text = this.getJson(key);
+        return text !== null ? changetype<T>(new JsonText(text)) : otherwise;
+      }
+    }
+    let what = isBoolean<T>() ? "a bool"
+      : isInteger<T>() ? (isSigned<T>() && sizeof<T>() == 8 ? "an integer" : "an integer in range of " + nameof<T>())
+      : isFloat<T>() ? "a number" : isString<T>() ? "a string" : "JSON";
+    let v = this.parsed(key, what);
+    if (v === null) return otherwise;
+    if (isBoolean<T>()) {
+      if (!v.isBool()) this.wrongType(key, what, v.raw());
+      return <T>v.toBool();
+    } else if (isInteger<T>()) {
+      let n = v.toI64();
+      if (!v.isInteger() || <i64><T>n != n || (!isSigned<T>() && n < 0)) this.wrongType(key, what, v.raw());
+      return <T>n;
+    } else if (isFloat<T>()) {
+      if (!v.isNumber()) this.wrongType(key, what, v.raw());
+      return <T>v.toF64();
+    } else if (isString<T>()) {
+      if (isNullable<T>()) {
+        if (v.isNull()) return changetype<T>(0);
+      }
+      if (!v.isString()) this.wrongType(key, what, v.raw());
+      return changetype<T>(v.toStr());
+    } else if (idof<NonNullable<T>>() == idof<JsonValue>()) {
+      return changetype<T>(v);
+    } else {
+      ERROR("storage.get<T>: T is bool, an integer type, f32/f64, string, string | null, JsonValue or JsonText");
+      return otherwise;
+    }
+  }
+
+  /**
+   * Stores `value` as JSON under `key`: `put("balance", 100)`. Takes what writeJson takes:
+   * bool, integer types, f32/f64, string, `string | null`, JsonText, JsonValue, JsonObject,
+   * JsonArray. NaN and infinities are not JSON: they abort.
+   */
+  put<T>(key: string, value: T): void {
+    if (isFloat<T>()) {
+      if (!isFinite(<f64>value)) abort("storage.put(" + jsonString(key) + "): NaN and infinities are not JSON");
+    }
+    let v = new ByteBuffer(32);
+    writeJson<T>(v, value);
+    this.putBytes(key, v);
+  }
+
+  private putBytes(key: string, v: ByteBuffer): void {
+    this.check("put", key);
+    let k = utf8(key);
+    let rc = storage_put(<i32>k.dataStart, k.length, <i32>v.dataStart, v.length);
+    if (rc < 0) fail("put", key, rc);
+  }
+
   /** The string stored under `key` (by putString), or null if there is none. Aborts if it is not a string. */
   getString(key: string): string | null {
-    let v = this.parsed(key);
+    let v = this.parsed(key, "a string");
     if (v === null) return null;
-    if (!v.isString()) this.wrongType(key, "a string", v);
+    if (!v.isString()) this.wrongType(key, "a string", v.raw());
     return v.toStr();
   }
 
   /** The integer stored under `key`, or `otherwise` if there is none. Aborts if it is not an integer. */
   getI64(key: string, otherwise: i64 = 0): i64 {
-    let v = this.parsed(key);
+    let v = this.parsed(key, "an integer");
     if (v === null) return otherwise;
-    if (!v.isInteger()) this.wrongType(key, "an integer", v);
+    if (!v.isInteger()) this.wrongType(key, "an integer", v.raw());
     return v.toI64();
   }
 
   /** The number stored under `key`, or `otherwise` if there is none. Aborts if it is not a number. */
   getF64(key: string, otherwise: f64 = 0): f64 {
-    let v = this.parsed(key);
+    let v = this.parsed(key, "a number");
     if (v === null) return otherwise;
-    if (!v.isNumber()) this.wrongType(key, "a number", v);
+    if (!v.isNumber()) this.wrongType(key, "a number", v.raw());
     return v.toF64();
   }
 
   /** The bool stored under `key`, or `otherwise` if there is none. Aborts if it is not a bool. */
   getBool(key: string, otherwise: bool = false): bool {
-    let v = this.parsed(key);
+    let v = this.parsed(key, "a bool");
     if (v === null) return otherwise;
-    if (!v.isBool()) this.wrongType(key, "a bool", v);
+    if (!v.isBool()) this.wrongType(key, "a bool", v.raw());
     return v.toBool();
   }
 
   /** Stores JSON text under `key`. Text that is not valid JSON aborts (the host's CODEC_ERROR). */
   putJson(key: string, json: string): void {
-    this.check("put", key);
-    let k = utf8(key);
-    let v = utf8(json);
-    let rc = storage_put(changetype<i32>(k), k.byteLength, changetype<i32>(v), v.byteLength);
-    if (rc < 0) fail("put", key, rc);
+    this.putBytes(key, utf8(json));
   }
 
   /** Stores a string (as a JSON string). */
   putString(key: string, value: string): void {
-    this.putJson(key, jsonString(value));
+    this.put<string>(key, value);
   }
 
   /** Stores an integer (as a JSON number: `100`). */
   putI64(key: string, value: i64): void {
-    this.putJson(key, decimal(value));
+    this.put<i64>(key, value);
   }
 
   /** Stores a number. NaN and infinities are not JSON: they abort with CODEC_ERROR. */
@@ -160,14 +219,14 @@ export class Storage {
 
   /** Stores `true` or `false`. */
   putBool(key: string, value: bool): void {
-    this.putJson(key, value ? "true" : "false");
+    this.put<bool>(key, value);
   }
 
   /** Deletes `key`; true if it existed. */
   delete(key: string): bool {
     this.check("delete", key);
     let k = utf8(key);
-    let rc = storage_delete(changetype<i32>(k), k.byteLength);
+    let rc = storage_delete(<i32>k.dataStart, k.length);
     if (rc < 0) fail("delete", key, rc);
     return rc == 1;
   }
@@ -177,12 +236,13 @@ export class Storage {
     let json = options !== null ? options.toJson() : "{}";
     this.check("list", json);
     let o = utf8(json);
-    let n = storage_list(changetype<i32>(o), o.byteLength);
+    let n = storage_list(<i32>o.dataStart, o.length);
     if (n < 0) fail("list", json, n);
-    let buf = new ArrayBuffer(n);
-    let got = result_read_all(buf, n);
+    let buf = new ByteBuffer(n);
+    let got = result_read(<i32>buf.dataStart, n);
+    if (got != n) abort("storage.list: malformed result");
     // count:u32 (key:str value:bytes){count}
-    let p = changetype<usize>(buf);
+    let p = buf.dataStart;
     let end = p + <usize>got;
     let out = new Array<StorageEntry>();
     if (got < 4) return out;
@@ -230,16 +290,16 @@ export class Storage {
     return new Transaction();
   }
 
-  private parsed(key: string): JsonValue | null {
+  private parsed(key: string, what: string): JsonValue | null {
     let text = this.getJson(key);
     if (text === null) return null;
     let v = JsonValue.parse(text);
-    if (v === null) abort("storage.get(" + jsonString(key) + "): stored value is not JSON");
+    if (v === null) this.wrongType(key, what, text);
     return v;
   }
 
-  private wrongType(key: string, what: string, v: JsonValue): void {
-    abort("storage.get(" + jsonString(key) + "): stored value is not " + what + ": " + v.raw());
+  private wrongType(key: string, what: string, text: string): void {
+    abort("storage.get(" + jsonString(key) + "): stored value is not " + what + ": " + text);
   }
 
   private check(op: string, key: string): void {
@@ -266,16 +326,10 @@ export class Transaction extends Storage {
   }
 }
 
-function result_read_all(buf: ArrayBuffer, n: i32): i32 {
-  let got = result_read(changetype<i32>(buf), n);
-  if (got != n) abort("storage.list: result_read returned " + decimal(got) + ", expected " + decimal(n));
-  return got;
-}
-
 /** A `str` (u32 length + UTF-8) at `p`, bounds-checked against `end`. */
 function readStr(p: usize, end: usize): string {
   if (p + 4 > end) abort("storage.list: malformed result");
   let len = <usize>load<u32>(p);
   if (p + 4 + len > end) abort("storage.list: malformed result");
-  return fromUtf8(p + 4, len);
+  return readUtf8(p + 4, <i32>len);
 }

@@ -5,12 +5,20 @@
 //   edgehost-asc src/index.ts          # output build/index.wasm
 //   edgehost-asc src/x.ts -o out.wasm  # explicit output; other arguments go to asc as-is
 //
-// It runs asc with the flags the SDK relies on (see README.md) and the actor transform
-// (transform/actors.js), then checks the module against ABI v1: every import must be an
-// edgehost_v1 function with its exact signature, and `memory` must be exported.
+// It runs asc with the flags the SDK relies on (see README.md) and the build transform
+// (transform/actors.js), shrinks the module (see `shrink`), then checks it against ABI v1:
+// every import must be an edgehost_v1 function with its exact signature, and `memory` must
+// be exported.
+//
+// Output contract (for tools that run it):
+//   success: exit 0; the last line on stdout is `built <path> (<bytes> bytes)`.
+//   failure: exit 1; the last line on stderr is `error: <file>[:<line>:<col>]: <message>`
+//            (the first compile error, a transform error, a missing telnyx.toml/main/entry,
+//            or a module that does not fit the ABI); the compiler's full output is above it.
+//   bad usage (an option without its value): exit 2, same `error:` line.
 //
 // Runtime: `stub` (bump allocator, never frees) unless the program has actor classes, which
-// get `minimal` (see README.md, "Runtime"). An explicit --runtime is used as given.
+// get `minimal` (see README.md, "Building"). An explicit --runtime is used as given.
 
 import fs from "node:fs";
 import path from "node:path";
@@ -68,9 +76,10 @@ const SDK_FLAGS = [
 const DEFAULT_RUNTIME = "stub";
 const ACTOR_RUNTIME = "minimal";
 
-function fail(message) {
-  console.error(`edgehost-asc: ${message}`);
-  process.exit(1);
+/** Exits with `error: <where>: <message>` as the last line on stderr. */
+function fail(where, message, code = 1) {
+  process.stderr.write(`error: ${where ? `${where}: ` : ""}${message}\n`);
+  process.exit(code);
 }
 
 /** Top-level `key = "string"` pairs of a TOML file (enough for name/main). */
@@ -87,76 +96,164 @@ function readManifest(file) {
 function parseArgs(argv) {
   let entry = null;
   let outFile = null;
+  let shrink = true;
   const rest = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "-o" || a === "--outFile") outFile = argv[++i];
-    else if (a.startsWith("--outFile=")) outFile = a.slice("--outFile=".length);
+    if (a === "-o" || a === "--outFile") {
+      if (i + 1 >= argv.length) fail(null, `${a} needs a file name`, 2);
+      outFile = argv[++i];
+    } else if (a.startsWith("--outFile=")) outFile = a.slice("--outFile=".length);
+    else if (a === "--no-shrink") shrink = false;
     else if (!a.startsWith("-") && /\.ts$/.test(a) && entry === null) entry = a;
     else rest.push(a);
   }
-  return { entry, outFile, rest };
+  return { entry, outFile, shrink, rest };
 }
 
-// ---- a minimal wasm reader: the type, import and export sections ------------------------
+// ---- a minimal wasm reader -------------------------------------------------------------------
 
 const VALTYPES = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };
 const KINDS = ["func", "table", "memory", "global", "tag"];
 
-function readModule(bytes) {
-  let pos = 0;
-  const u8 = () => bytes[pos++];
-  const leb = () => {
-    let result = 0, shift = 0, b;
-    do { b = bytes[pos++]; result += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
-    return result;
+function reader(bytes, pos = 0) {
+  const r = {
+    pos,
+    u8: () => bytes[r.pos++],
+    leb: () => {
+      let result = 0, shift = 0, b;
+      do { b = bytes[r.pos++]; result += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
+      return result;
+    },
+    name: () => { const n = r.leb(); const s = Buffer.from(bytes.subarray(r.pos, r.pos + n)).toString("utf8"); r.pos += n; return s; },
   };
-  const name = () => { const n = leb(); const s = Buffer.from(bytes.subarray(pos, pos + n)).toString("utf8"); pos += n; return s; };
-  const limits = () => { const flags = u8(); leb(); if (flags & 1) leb(); };
+  return r;
+}
+
+/** The module's sections: [{id, start, end}] (start/end of the payload). */
+function sections(bytes) {
   if (bytes.length < 8 || bytes.readUInt32LE(0) !== 0x6d736100 || bytes.readUInt32LE(4) !== 1) {
     throw new Error("not a core wasm module");
   }
-  pos = 8;
+  const out = [];
+  const r = reader(bytes, 8);
+  while (r.pos < bytes.length) {
+    const id = r.u8();
+    const size = r.leb();
+    out.push({ id, start: r.pos, end: r.pos + size });
+    r.pos += size;
+  }
+  return out;
+}
+
+function readModule(bytes) {
   const types = [], imports = [], exports = [];
-  while (pos < bytes.length) {
-    const id = u8();
-    const size = leb();
-    const end = pos + size;
-    if (id === 1) { // type
-      for (let n = leb(); n > 0; n--) {
-        if (u8() !== 0x60) throw new Error("unsupported type form");
+  for (const s of sections(bytes)) {
+    const r = reader(bytes, s.start);
+    const limits = () => { const flags = r.u8(); r.leb(); if (flags & 1) r.leb(); };
+    if (s.id === 1) { // type
+      for (let n = r.leb(); n > 0; n--) {
+        if (r.u8() !== 0x60) throw new Error("unsupported type form");
         const params = [], results = [];
-        for (let k = leb(); k > 0; k--) params.push(VALTYPES[u8()] ?? "?");
-        for (let k = leb(); k > 0; k--) results.push(VALTYPES[u8()] ?? "?");
+        for (let k = r.leb(); k > 0; k--) params.push(VALTYPES[r.u8()] ?? "?");
+        for (let k = r.leb(); k > 0; k--) results.push(VALTYPES[r.u8()] ?? "?");
         types.push([params, results]);
       }
-    } else if (id === 2) { // import
-      for (let n = leb(); n > 0; n--) {
-        const module = name(), field = name(), kind = u8();
+    } else if (s.id === 2) { // import
+      for (let n = r.leb(); n > 0; n--) {
+        const module = r.name(), field = r.name(), kind = r.u8();
         const imp = { module, name: field, kind: KINDS[kind] ?? String(kind) };
-        if (kind === 0) imp.type = types[leb()];
-        else if (kind === 1) { u8(); limits(); }
+        if (kind === 0) imp.type = types[r.leb()];
+        else if (kind === 1) { r.u8(); limits(); }
         else if (kind === 2) limits();
-        else if (kind === 3) { u8(); u8(); }
-        else if (kind === 4) { u8(); leb(); }
+        else if (kind === 3) { r.u8(); r.u8(); }
+        else if (kind === 4) { r.u8(); r.leb(); }
         imports.push(imp);
       }
-    } else if (id === 7) { // export
-      for (let n = leb(); n > 0; n--) {
-        const field = name(), kind = u8();
-        leb();
+    } else if (s.id === 7) { // export
+      for (let n = r.leb(); n > 0; n--) {
+        const field = r.name(), kind = r.u8();
+        r.leb();
         exports.push({ name: field, kind: KINDS[kind] ?? String(kind) });
       }
     }
-    pos = end;
   }
   return { imports, exports };
 }
 
+/** The payload of custom section `wanted`, as text, or null. */
+function customSection(bytes, wanted) {
+  for (const s of sections(bytes)) {
+    if (s.id !== 0) continue;
+    const r = reader(bytes, s.start);
+    const name = r.name();
+    if (name === wanted) return Buffer.from(bytes.subarray(r.pos, s.end)).toString("utf8");
+  }
+  return null;
+}
+
+function leb(n) {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+/**
+ * Drops the data segments that hold nothing but the allocator word (BLOCK.mmInfo) of a static
+ * string. asc lays out every string literal as a runtime object (mmInfo, gcInfo, gcInfo2, rtId,
+ * rtSize, payload) and emits the non-zero mmInfo as a segment of its own, 12 bytes before the
+ * segment with rtId = 2 (String) and the text. The allocator reads mmInfo only for heap blocks
+ * it frees or resizes; strings are immutable and static ones are never freed or resized (the
+ * `minimal` runtime's collector links static objects but never sizes them), so the word is
+ * dead. Each dropped segment saves about 7 bytes. Applied only when every data segment is
+ * active with a constant offset (asc's layout); otherwise the module is left as it is.
+ */
+function shrink(bytes) {
+  const secs = sections(bytes);
+  const data = secs.find((s) => s.id === 11);
+  if (!data) return bytes;
+  const r = reader(bytes, data.start);
+  const segments = [];
+  for (let n = r.leb(); n > 0; n--) {
+    const begin = r.pos;
+    const flags = r.leb();
+    if (flags !== 0 || bytes[r.pos] !== 0x41) return bytes; // not `active, i32.const`
+    r.pos++;
+    let offset = 0, shift = 0, b; // signed LEB
+    do { b = bytes[r.pos++]; offset |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    if (shift < 32 && (b & 0x40)) offset |= -1 << shift;
+    if (bytes[r.pos++] !== 0x0b) return bytes;
+    const size = r.leb();
+    segments.push({ offset, size, payload: r.pos, begin, end: r.pos + size });
+    r.pos += size;
+  }
+  const starts = new Map(segments.map((s) => [s.offset, s]));
+  const dead = new Set(segments.filter((s) => {
+    const text = starts.get(s.offset + 12);
+    return s.size <= 4 && text && text.size >= 8 && bytes.readUInt32LE(text.payload) === 2;
+  }));
+  if (!dead.size) return bytes;
+  const kept = segments.filter((s) => !dead.has(s));
+  const body = Buffer.concat([Buffer.from(leb(kept.length)), ...kept.map((s) => bytes.subarray(s.begin, s.end))]);
+  const parts = [bytes.subarray(0, 8)];
+  for (const s of secs) {
+    let payload = bytes.subarray(s.start, s.end);
+    if (s === data) payload = body;
+    else if (s.id === 12) payload = Buffer.from(leb(kept.length)); // datacount
+    parts.push(Buffer.from([s.id, ...leb(payload.length)]), payload);
+  }
+  return Buffer.concat(parts);
+}
+
 const sig = ([params, results]) => `(${params.join(", ")}) -> ${results.join(", ") || "()"}`;
 
-function checkModule(file) {
-  const { imports, exports } = readModule(fs.readFileSync(file));
+function checkModule(bytes) {
+  const { imports, exports } = readModule(bytes);
   const errors = [];
   for (const imp of imports) {
     const want = imp.module === ABI_MODULE && imp.kind === "func" ? ABI_IMPORTS[imp.name] : undefined;
@@ -178,32 +275,32 @@ function checkModule(file) {
   return { imports, exports, errors, hasFetch: exports.some((e) => e.name === "edgehost_fetch") };
 }
 
-/** The payload of custom section `name`, or null. */
-function customSection(bytes, wanted) {
-  let pos = 8;
-  const leb = () => {
-    let result = 0, shift = 0, b;
-    do { b = bytes[pos++]; result += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
-    return result;
-  };
-  while (pos < bytes.length) {
-    const id = bytes[pos++];
-    const size = leb();
-    const end = pos + size;
-    if (id === 0) {
-      const n = leb();
-      const name = Buffer.from(bytes.subarray(pos, pos + n)).toString("utf8");
-      if (name === wanted) return Buffer.from(bytes.subarray(pos + n, end)).toString("utf8");
-    }
-    pos = end;
-  }
-  return null;
-}
-
 function hintFor(name) {
   if (name.startsWith("Date")) return ": use nowMs() from edgehost-sdk instead of Date";
   if (name === "abort" || name === "trace" || name === "seed") return ": does the entry file import \"edgehost-sdk/assembly\"?";
   return "";
+}
+
+/**
+ * The first error in asc's output as `file:line:col: message`, or null. asc prints
+ *   ERROR TS2304: Cannot find name 'foo'.
+ *      :
+ *    4 │ return Response.text(foo);
+ *      │                      ~~~
+ *      └─ in src/index.ts(4,24)
+ */
+function firstAscError(text) {
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^ERROR(?: (?:TS|AS)\d+)?: (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    for (let k = i + 1; k < lines.length && !/^(ERROR|WARNING|INFO|FAILURE)\b/.test(lines[k]); k++) {
+      const at = /└─ in (.+)\((\d+),(\d+)\)\s*$/.exec(lines[k]);
+      if (at) return `${at[1]}:${at[2]}:${at[3]}: ${m[1]}`;
+    }
+    return `${entry}: ${m[1]}`;
+  }
+  return null;
 }
 
 // ---- main ----------------------------------------------------------------------------------
@@ -213,14 +310,15 @@ let { entry, outFile } = args;
 if (entry === null || outFile === null) {
   let manifest = {};
   if (fs.existsSync("telnyx.toml")) manifest = readManifest("telnyx.toml");
-  if (entry === null) entry = manifest.main ?? fail("no entry file given and no `main` in ./telnyx.toml");
+  else if (entry === null) fail("telnyx.toml", "not found: run edgehost-asc in the function's directory, or give the entry file");
+  if (entry === null) entry = manifest.main ?? fail("telnyx.toml", "no `main = \"src/index.ts\"` (the entry file)");
   if (outFile === null) outFile = path.join("build", `${manifest.name ?? path.basename(entry, ".ts")}.wasm`);
 }
-if (!fs.existsSync(entry)) fail(`entry file ${entry} not found`);
+if (!fs.existsSync(entry)) fail(entry, "entry file not found");
 
 const explicitRuntime = args.rest.some((a) => a === "--runtime" || a.startsWith("--runtime="));
 
-/** One asc run; stderr is held back so that a run we redo leaves no trace. */
+/** One asc run; its output is held back so that a run we redo leaves no trace. */
 async function compile(runtime) {
   const ascArgs = [entry, "--outFile", outFile, ...SDK_FLAGS, ...(runtime ? ["--runtime", runtime] : []), ...args.rest];
   let diagnostics = "";
@@ -231,27 +329,45 @@ async function compile(runtime) {
 }
 
 let run = await compile(explicitRuntime ? null : DEFAULT_RUNTIME);
+let gcReason = null;
 if (run.error?.code === "EDGEHOST_NEEDS_GC_RUNTIME") {
-  run = await compile(ACTOR_RUNTIME); // the program has actor classes
+  gcReason = run.error.edgehost.blocker;
+  run = await compile(ACTOR_RUNTIME); // actor classes that need a GC
 }
 console.log(`edgehost-asc: asc ${run.ascArgs.join(" ")}`);
+if (!run.error && ActorTransform.lastMemory === "arena") {
+  console.log("  actor memory: arena (stub runtime; each turn's allocations are freed when it ends)");
+} else if (!run.error && ActorTransform.lastMemory === "gc") {
+  console.log(`  actor memory: minimal runtime, a GC run ends each turn${gcReason ? ` (not arena: ${gcReason})` : ""}`);
+}
 process.stderr.write(run.diagnostics);
 if (run.error) {
+  const t = run.error.edgehost; // a transform error
+  if (t) fail(t.location ? `${t.location.file}:${t.location.line}:${t.location.column}` : entry, t.message);
   if (run.diagnostics.includes("'edgehost_abort' not found")) {
-    fail(`asc failed: ${run.error.message}\n  the entry file must import the SDK: export { edgehost_fetch } from "edgehost-sdk/assembly";`);
+    fail(entry, "the program does not use the SDK: import { Request, Response } from \"edgehost-sdk/assembly\"");
   }
-  fail(`asc failed: ${run.error.message}`);
+  const first = firstAscError(run.diagnostics);
+  if (first) fail(null, first);
+  fail(entry, run.error.message);
 }
 
-const { imports, exports, errors, hasFetch } = checkModule(outFile);
-const size = fs.statSync(outFile).size;
-console.log(`edgehost-asc: ${outFile}: ${size} bytes`);
+let bytes = fs.readFileSync(outFile);
+if (args.shrink) {
+  bytes = shrink(bytes);
+  fs.writeFileSync(outFile, bytes);
+}
+const { imports, exports, errors, hasFetch } = checkModule(bytes);
 console.log(`  imports: ${imports.map((i) => `${i.module}.${i.name}`).join(", ") || "(none)"}`);
 console.log(`  exports: ${exports.map((e) => e.name).join(", ")}`);
-const actorsSection = customSection(fs.readFileSync(outFile), "edgehost.actors");
+const actorsSection = customSection(bytes, "edgehost.actors");
 if (actorsSection !== null) console.log(`  edgehost.actors: ${actorsSection}`);
-if (!hasFetch) console.warn("edgehost-asc: warning: no `edgehost_fetch` export (add `export { edgehost_fetch } from \"edgehost-sdk/assembly\"`)");
 if (errors.length) {
   fs.rmSync(outFile, { force: true });
-  fail(`${outFile} does not fit ABI ${ABI_MODULE}:\n  ${errors.join("\n  ")}`);
+  for (const e of errors.slice(1)) process.stderr.write(`${outFile}: ${e}\n`);
+  fail(outFile, errors[0] + (errors.length > 1 ? ` (and ${errors.length - 1} more above)` : ""));
 }
+if (!hasFetch && actorsSection === null) {
+  console.warn("edgehost-asc: warning: no `edgehost_fetch` export (add `export function fetch(req: Request): Response` to the entry file)");
+}
+console.log(`built ${outFile} (${bytes.length} bytes)`);

@@ -1,0 +1,212 @@
+// Bytes in, bytes out: the SDK's one growable byte buffer, and UTF-8 <-> string conversion.
+//
+// Everything crosses the host boundary as UTF-8 bytes (guest-sdk/ABI.md), while AssemblyScript
+// strings are UTF-16. The SDK writes what it sends (responses, JSON, actor calls, messages)
+// straight into a ByteBuffer as UTF-8, instead of building intermediate strings and encoding
+// them, and decodes only the parts of its input that are read. This keeps modules small.
+
+import { OBJECT, TOTAL_OVERHEAD } from "rt/common";
+
+/** A new managed ArrayBuffer of `size` bytes, not zeroed (for bytes about to be written). */
+function rawBuffer(size: i32): ArrayBuffer {
+  return changetype<ArrayBuffer>(__new(<usize>size, idof<ArrayBuffer>()));
+}
+
+/** A growable byte buffer (managed, so the GC of actor modules sees it). */
+export class ByteBuffer {
+  /** Storage; only the first `length` bytes are meaningful. */
+  buffer: ArrayBuffer;
+  /** Bytes written so far. */
+  length: i32 = 0;
+
+  constructor(capacity: i32 = 64) {
+    this.buffer = rawBuffer(capacity);
+  }
+
+  /** Address of byte 0. Valid until the next write (a write may move the storage). */
+  // @ts-ignore: decorator
+  @inline get dataStart(): usize {
+    return changetype<usize>(this.buffer);
+  }
+
+  /** Makes room for `n` more bytes and returns the address to write them at (then `commit`). */
+  reserve(n: i32): usize {
+    let need = this.length + n;
+    let cap = this.buffer.byteLength;
+    if (need > cap) {
+      let grown = rawBuffer(max(need, cap << 1));
+      memory.copy(changetype<usize>(grown), changetype<usize>(this.buffer), <usize>this.length);
+      this.buffer = grown;
+    }
+    return changetype<usize>(this.buffer) + <usize>this.length;
+  }
+
+  /** Marks the bytes up to address `end` (inside the last reservation) as written. */
+  // @ts-ignore: decorator
+  @inline commit(end: usize): this {
+    this.length = <i32>(end - changetype<usize>(this.buffer));
+    return this;
+  }
+
+  /** Appends one byte. */
+  byte(b: i32): this {
+    store<u8>(this.reserve(1), <u8>b);
+    this.length++;
+    return this;
+  }
+
+  /** Appends `len` bytes from address `src` (which must not point into this buffer: a write may move it). */
+  bytes(src: usize, len: i32): this {
+    let p = this.reserve(len);
+    memory.copy(p, src, <usize>len);
+    return this.commit(p + <usize>len);
+  }
+
+  /** Appends a little-endian u32. */
+  u32(v: u32): this {
+    store<u32>(this.reserve(4), v);
+    this.length += 4;
+    return this;
+  }
+
+  /** Appends `s` as UTF-8. */
+  str(s: string): this {
+    return writeUtf8(this, changetype<usize>(s), s.length, false);
+  }
+
+  /** Appends `n` UTF-16 code units at address `src` (part of a string) as UTF-8. */
+  units(src: usize, n: i32): this {
+    return writeUtf8(this, src, n, false);
+  }
+
+  /** Appends `s` as a JSON string literal (quoted, escaped), UTF-8. */
+  json(s: string): this {
+    this.byte(0x22);
+    return writeUtf8(this, changetype<usize>(s), s.length, true).byte(0x22);
+  }
+
+  /** Appends `s` as a wire `str`: u32 byte length, then UTF-8. */
+  wireStr(s: string): this {
+    let at = this.length;
+    this.u32(0);
+    this.str(s);
+    store<u32>(this.dataStart + <usize>at, <u32>(this.length - at - 4));
+    return this;
+  }
+
+  /** Appends the decimal digits of `v`. */
+  int(v: i64): this {
+    if (v < 0) this.byte(0x2d);
+    return this.uint(<u64>(v < 0 ? -v : v));
+  }
+
+  /** Appends the decimal digits of the unsigned `v`. */
+  uint(v: u64): this {
+    let end = memory.data(20) + 20; // scratch: u64 has at most 20 digits
+    let p = end;
+    do {
+      store<u8>(--p, <u8>(0x30 + v % 10));
+      v /= 10;
+    } while (v != 0);
+    return this.bytes(p, <i32>(end - p));
+  }
+
+  /** The bytes written, decoded as UTF-8. */
+  toString(): string {
+    return readUtf8(this.dataStart, this.length);
+  }
+}
+
+/**
+ * Appends the UTF-8 encoding of the `n` UTF-16 code units at `src`; with `json`, escapes them
+ * for a JSON string body (`"`, `\`, control characters, as JSON.stringify does). Lone
+ * surrogates become U+FFFD, so the output is always valid UTF-8.
+ */
+function writeUtf8<T extends ByteBuffer>(out: T, src: usize, n: i32, json: bool): T {
+  let end = src + (<usize>n << 1);
+  while (src < end) {
+    // Work in chunks, reserving the worst case for each (6 bytes per unit: \u00XX).
+    let stop = min(end, src + 2048);
+    let p = out.reserve(<i32>(stop - src) * 3);
+    for (; src < stop; src += 2) {
+      let c = <u32>load<u16>(src);
+      let k = 0; // continuation bytes
+      if (c < 0x80) {
+        if (json && (c < 0x20 || c == 0x22 || c == 0x5c)) {
+          let e = c == 0x0a ? 0x6e : c == 0x0d ? 0x72 : c == 0x09 ? 0x74 : c >= 0x20 ? c : 0;
+          store<u8>(p++, 0x5c);
+          if (e) {
+            c = e; // \" \\ \n \r \t
+          } else {
+            store<u32>(p, 0x30303075 + (c >> 4 << 24)); // "u00" and the high digit, 0 or 1
+            c &= 15;
+            c += c < 10 ? 0x30 : 0x57;
+            p += 4;
+          }
+        }
+      } else {
+        k = c < 0x800 ? 1 : 2;
+        if ((c & 0xf800) == 0xd800) { // a surrogate
+          let d = src + 2 < end ? <u32>load<u16>(src + 2) : 0;
+          if (c < 0xdc00 && (d & 0xfc00) == 0xdc00) {
+            c = 0x10000 + ((c & 0x3ff) << 10) + (d & 0x3ff);
+            k = 3;
+            src += 2;
+          } else {
+            c = 0xfffd; // a lone surrogate
+          }
+        }
+        store<u8>(p++, <u8>((0xff80 >> k) | c >> (6 * k)));
+        while (k--) store<u8>(p++, <u8>(0x80 | (c >> (6 * k)) & 63));
+        continue;
+      }
+      store<u8>(p++, <u8>c);
+    }
+    out.commit(p);
+  }
+  return out;
+}
+
+/** Decodes `len` UTF-8 bytes at `ptr` (malformed sequences are decoded leniently, never trap). */
+export function readUtf8(ptr: usize, len: i32): string {
+  let str = __new(<usize>len << 1, idof<string>()); // at most one unit per byte
+  let q = str;
+  let end = ptr + <usize>len;
+  while (ptr < end) {
+    let c = <u32>load<u8>(ptr++);
+    if (c >= 0x80) {
+      // lead byte: 2, 3 or 4 bytes; continuation bytes are taken as they come
+      let k = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : 1;
+      if (c < 0xc0 || ptr + <usize>k > end) {
+        c = 0xfffd;
+      } else {
+        c &= 0x3f >> k;
+        while (k--) c = c << 6 | (<u32>load<u8>(ptr++) & 63);
+        if (c >= 0x10000) {
+          c -= 0x10000;
+          store<u16>(q, <u16>(0xd800 | c >> 10));
+          q += 2;
+          c = 0xdc00 | c & 0x3ff;
+        }
+      }
+    }
+    store<u16>(q, <u16>c);
+    q += 2;
+  }
+  return shrunk(str, q - str);
+}
+
+/**
+ * The string at `str` (fresh from __new, not shared) cut to `size` bytes. The block keeps its
+ * allocated size; only the length in the object header changes (what __renew would do for a
+ * shrink, without pulling the runtime's realloc into every module).
+ */
+export function shrunk(str: usize, size: usize): string {
+  changetype<OBJECT>(str - TOTAL_OVERHEAD).rtSize = <u32>size;
+  return changetype<string>(str);
+}
+
+/** A string's UTF-8 bytes, in a fresh ByteBuffer. */
+export function utf8(s: string): ByteBuffer {
+  return new ByteBuffer(s.length + 8).str(s);
+}
