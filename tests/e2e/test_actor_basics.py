@@ -46,6 +46,13 @@ def test_arguments_that_are_not_a_json_array_are_a_codec_error(live_host: LiveHo
         assert "CodecError" in r.text
 
 
+def test_an_aborting_method_gives_the_caller_its_message(live_host: LiveHost):
+    app = deploy_counter(live_host)
+    r = app.call(live_host, "m", "fail")
+    assert r.status_code == 500
+    assert r.json() == {"name": "ActorMethodError", "message": "counter says no"}
+
+
 def test_a_call_that_writes_then_traps_commits_nothing(live_host: LiveHost):
     app = deploy_counter(live_host)
     assert app.call(live_host, "t", "incr").json() == 1

@@ -8,6 +8,7 @@
 ;;   spin              never returns (budget tests)
 ;;   trap_after_write  puts n = 999, then traps (nothing may be committed)
 ;;   echo              returns its argument array unchanged
+;;   fail              aborts with the message "counter says no" (set_error_message + trap)
 ;;   relay             args ["a","b",...]: calls PEER("a").relay(["b",...]); with no names left
 ;;                     returns "end"; an error from the callee is returned as its JSON object
 ;; Its fetch answers 200 "counter".
@@ -23,7 +24,7 @@
   (import "edgehost_v1" "actor_call"
     (func $actor_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (@custom "edgehost.actors"
-    "{\"version\":1,\"classes\":[{\"name\":\"Counter\",\"methods\":[\"echo\",\"get\",\"incr\",\"inits\",\"relay\",\"slow\",\"spin\",\"trap_after_write\"]}]}")
+    "{\"version\":1,\"classes\":[{\"name\":\"Counter\",\"methods\":[\"echo\",\"fail\",\"get\",\"incr\",\"inits\",\"relay\",\"slow\",\"spin\",\"trap_after_write\"]}]}")
   (memory (export "memory") 4)
   (data (i32.const 16) "incr")
   (data (i32.const 24) "slow")
@@ -39,6 +40,8 @@
   (data (i32.const 120) "999")
   (data (i32.const 128) "echo")
   (data (i32.const 136) "unknown method")
+  (data (i32.const 184) "fail")
+  (data (i32.const 192) "counter says no")
   (data (i32.const 160) "\c8\00\00\00\00\00\00\00\07\00\00\00counter")
   (global $input i32 (i32.const 4096))      ;; input copied here (up to 60 KiB)
   (global $scratch i32 (i32.const 65536))   ;; output / new args
@@ -194,5 +197,8 @@
         (local.set $len (call $result_read (global.get $result) (i32.const 65536)))
         (drop (call $output_write (global.get $result) (local.get $len)))
         (return (i32.const 0))))
+    (if (call $eq (local.get $m) (local.get $ml) (i32.const 184) (i32.const 4)) ;; fail
+      (then (drop (call $set_error (i32.const 192) (i32.const 15)))
+            unreachable))
     (drop (call $set_error (i32.const 136) (i32.const 14)))
     (i32.const 1)))

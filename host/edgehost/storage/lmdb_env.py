@@ -24,6 +24,10 @@ class LmdbEnv:
         self._dbs = {name: self._env.open_db(name.encode()) for name in names}
         self._write_lock = threading.Lock()
 
+    @property
+    def map_size(self) -> int:
+        return self._env.info()["map_size"]
+
     def db(self, name: str):
         return self._dbs[name]
 
