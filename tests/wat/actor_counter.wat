@@ -9,6 +9,9 @@
 ;;   trap_after_write  puts n = 999, then traps (nothing may be committed)
 ;;   echo              returns its argument array unchanged
 ;;   fail              aborts with the message "counter says no" (set_error_message + trap)
+;;   probe             hostile: writes keys crafted to escape (NUL, "../", another name's
+;;                     key as a suffix, 300 x 0x7f), then lists everything it can see and
+;;                     returns how many entries that is
 ;;   relay             args ["a","b",...]: calls PEER("a").relay(["b",...]); with no names left
 ;;                     returns "end"; an error from the callee is returned as its JSON object
 ;; Its fetch answers 200 "counter".
@@ -21,10 +24,11 @@
   (import "edgehost_v1" "clock_now_ms" (func $now (result i64)))
   (import "edgehost_v1" "storage_get" (func $storage_get (param i32 i32) (result i32)))
   (import "edgehost_v1" "storage_put" (func $storage_put (param i32 i32 i32 i32) (result i32)))
+  (import "edgehost_v1" "storage_list" (func $storage_list (param i32 i32) (result i32)))
   (import "edgehost_v1" "actor_call"
     (func $actor_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (@custom "edgehost.actors"
-    "{\"version\":1,\"classes\":[{\"name\":\"Counter\",\"methods\":[\"echo\",\"fail\",\"get\",\"incr\",\"inits\",\"relay\",\"slow\",\"spin\",\"trap_after_write\"]}]}")
+    "{\"version\":1,\"classes\":[{\"name\":\"Counter\",\"methods\":[\"echo\",\"fail\",\"get\",\"incr\",\"inits\",\"probe\",\"relay\",\"slow\",\"spin\",\"trap_after_write\"]}]}")
   (memory (export "memory") 4)
   (data (i32.const 16) "incr")
   (data (i32.const 24) "slow")
@@ -42,6 +46,11 @@
   (data (i32.const 136) "unknown method")
   (data (i32.const 184) "fail")
   (data (i32.const 192) "counter says no")
+  (data (i32.const 208) "probe")
+  (data (i32.const 216) "\00")
+  (data (i32.const 220) "../n")
+  (data (i32.const 228) "v\00n")
+  (data (i32.const 236) "{\22limit\22:1000}")
   (data (i32.const 160) "\c8\00\00\00\00\00\00\00\07\00\00\00counter")
   (global $input i32 (i32.const 4096))      ;; input copied here (up to 60 KiB)
   (global $scratch i32 (i32.const 65536))   ;; output / new args
@@ -200,5 +209,16 @@
     (if (call $eq (local.get $m) (local.get $ml) (i32.const 184) (i32.const 4)) ;; fail
       (then (drop (call $set_error (i32.const 192) (i32.const 15)))
             unreachable))
+    (if (call $eq (local.get $m) (local.get $ml) (i32.const 208) (i32.const 5)) ;; probe
+      (then
+        (drop (call $storage_put (i32.const 216) (i32.const 1) (i32.const 120) (i32.const 3)))
+        (drop (call $storage_put (i32.const 220) (i32.const 4) (i32.const 120) (i32.const 3)))
+        (drop (call $storage_put (i32.const 228) (i32.const 3) (i32.const 120) (i32.const 3)))
+        (memory.fill (i32.const 8192) (i32.const 127) (i32.const 300))
+        (drop (call $storage_put (i32.const 8192) (i32.const 300) (i32.const 120) (i32.const 3)))
+        (drop (call $storage_list (i32.const 236) (i32.const 14)))
+        (drop (call $result_read (global.get $result) (i32.const 4)))
+        (call $out_number (i64.extend_i32_u (i32.load (global.get $result))))
+        (return (i32.const 0))))
     (drop (call $set_error (i32.const 136) (i32.const 14)))
     (i32.const 1)))
