@@ -68,7 +68,9 @@ class Host:
 
 
 class FunctionRouter:
-    """Pure ASGI middleware: sends function traffic to the sandbox, everything else to the API.
+    """The outermost ASGI app: function traffic goes straight to the sandbox, everything else
+    (and lifespan) to the FastAPI app. Function requests skip Starlette's middleware stack,
+    which is per-request cost they do not need.
 
     Paths under /__edgehost/ go to the host's own routes whatever the Host header says, so no
     function can shadow them.
@@ -115,7 +117,7 @@ def build_host(config: HostConfig, env_key: str | None = None) -> Host:
                 actors, default)
 
 
-def create_app(config: HostConfig, host: Host | None = None) -> FastAPI:
+def create_app(config: HostConfig, host: Host | None = None) -> FunctionRouter:
     if host is None:
         host = build_host(config, os.environ.get("EDGEHOST_API_KEY"))
     traffic = FunctionTraffic(config, host.functions, host.sandbox, host.actors, host.slots,
@@ -135,7 +137,6 @@ def create_app(config: HostConfig, host: Host | None = None) -> FastAPI:
                   openapi_url=f"{HOST_PREFIX}/openapi.json", redoc_url=None)
     app.state.host = host
 
-    app.add_middleware(FunctionRouter, traffic=traffic, base_domain=config.base_domain)
 
     @app.exception_handler(EdgehostError)
     async def edgehost_error(request: Request, exc: EdgehostError) -> JSONResponse:
@@ -152,4 +153,4 @@ def create_app(config: HostConfig, host: Host | None = None) -> FastAPI:
 
     app.include_router(admin_router(config, host.accounts, host.functions, host.actors,
                                     host.logs))
-    return app
+    return FunctionRouter(app, traffic, config.base_domain)

@@ -73,8 +73,10 @@ def serve(args: argparse.Namespace) -> int:
               file=out)
     out.flush()
     app = create_app(config, host)
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=args.access_log,
-                                           log_level=args.log_level, lifespan="on"))
+    # proxy_headers off: a host facing clients directly must not trust X-Forwarded-* headers.
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, proxy_headers=False,
+                                           access_log=args.access_log, log_level=args.log_level,
+                                           lifespan="on"))
     server.run(sockets=[sock])
     return 0
 
