@@ -41,11 +41,13 @@ export function fetch(req: Request): Response {
     // HTTP: request, response, router, environment, logs
     .all("/request", echoRequest)
     .all("/request/:rest", echoRequest)
+    .post("/echo-bytes", echoBytes)
     .get("/response/:kind", response)
     .get("/params/:first/and/:second", params)
     .post("/only-post", onlyPost)
     .get("/env", envVars)
     .get("/log/:token", logLines)
+    .get("/log-flood/:count", logFlood)
     .get("/abort", abortFetch)
     .get("/misc", misc)
     .handle(req);
@@ -237,6 +239,12 @@ function echoRequest(req: Request, p: RouteParams): Response {
     .set<string | null>("json.s", json !== null ? json.getString("s") : null));
 }
 
+/** The body back, byte for byte, under the request's content-type. */
+function echoBytes(req: Request, p: RouteParams): Response {
+  const type = req.headers.get("content-type");
+  return Response.bytes(req.bytes(), 200, type !== null ? type : "application/octet-stream");
+}
+
 function response(req: Request, p: RouteParams): Response {
   const kind = p.get("kind");
   if (kind == "text") return Response.text("plain text é", 201);
@@ -297,6 +305,19 @@ function logLines(req: Request, p: RouteParams): Response {
     .int(log.error("error " + token));
   const actor = env.PROBE.idFromName("logger").logLine(token);
   return Response.json(new JsonObject().raw("rcs", rcs.toString()).bool("actor ok", actor.ok));
+}
+
+/** `count` info lines: how many the host took (0) and the status of the first it refused. */
+function logFlood(req: Request, p: RouteParams): Response {
+  const count = I32.parseInt(p.get("count"));
+  let accepted = 0;
+  let refused = 0;
+  for (let i = 0; i < count; i++) {
+    const rc = log.info("flood " + i.toString());
+    if (rc == 0) accepted++;
+    else if (refused == 0) refused = rc;
+  }
+  return Response.json(new JsonObject().int("accepted", accepted).int("first refusal", refused));
 }
 
 /** An abort in fetch itself: HTTP 500 with an error id; the message goes to the log. */
