@@ -87,7 +87,10 @@ class FunctionRouter:
             await self._app(scope, receive, send)
             return
         request = Request(scope, receive)
-        target = resolve_target(request.headers.get("host", ""), path, self._base_domain)
+        # The guest gets the path as the client sent it, still percent-encoded (ABI.md):
+        # decoding here would turn "a%2Fb" into two segments and decode "%252F" twice.
+        raw_path = (scope.get("raw_path") or path.encode()).decode("latin-1")
+        target = resolve_target(request.headers.get("host", ""), raw_path, self._base_domain)
         if target is None:
             response = host_error(
                 404, "not_found", f"no route {path!r}: address a function by Host header "

@@ -61,6 +61,16 @@ def test_path_form_strips_its_prefix_before_the_guest_sees_the_path(live_host: L
     assert func["path_url"].endswith(f"/fn/{func['slug']}/")
 
 
+def test_the_guest_sees_the_path_still_percent_encoded(live_host: LiveHost):
+    func = live_host.deploy("echo", wat("echo_input"))
+    for form in ("host", "path"):
+        if form == "host":
+            r = live_host.call(func["slug"], "/a%20b%2Fc/100%25?x=%41")
+        else:
+            r = live_host.client.get(f"/fn/{func['slug']}/a%20b%2Fc/100%25?x=%41")
+        assert decode_request(r.content)["url"].endswith("/a%20b%2Fc/100%25?x=%41"), form
+
+
 def test_unknown_function_is_a_host_404(live_host: LiveHost):
     r = live_host.call("nosuch-0123456789", "/")
     assert r.status_code == 404

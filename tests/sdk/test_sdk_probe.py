@@ -462,10 +462,6 @@ def test_request_path_form_strips_the_prefix(probe: Probe):
     assert (out["method"], out["path"], out["query"], out["text"]) == ("PUT", "/request", "q=1", "x")
 
 
-@pytest.mark.xfail(strict=True, reason="host bug: the guest gets the percent-DECODED path "
-                   "(scope['path'] in host/edgehost/app.py), while the SDK README (Request) and "
-                   "assembly/http.ts say req.path is still percent-encoded and match() decodes "
-                   "parameters; so %2F splits a segment and %25 is decoded twice")
 def test_path_stays_percent_encoded_and_only_match_decodes(probe: Probe):
     assert probe.json("GET", "/request/a%20b")["path"] == "/request/a%20b"
     assert probe.json("GET", "/params/a%2Fb/and/100%25") == \

@@ -121,7 +121,7 @@ class ActorSystem:
             raise errors.private_method(type_, method)
         parsed = check_json(args, "the argument list")
         if not isinstance(parsed, list):
-            raise AbiError(Status.CODEC_ERROR, "CodecError: arguments must be a JSON array")
+            raise AbiError(Status.CODEC_ERROR, "the argument list must be a JSON array")
         key = InstanceId(caller.account_id, type_, name)
         if key in caller.chain:
             raise errors.deadlock(type_, name)

@@ -29,8 +29,7 @@ def check_json(data: bytes, what: str) -> object:
     try:
         return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as e:
-        raise AbiError(Status.CODEC_ERROR, f"CodecError: {what} is not valid JSON ({e})") \
-            from None
+        raise AbiError(Status.CODEC_ERROR, f"{what} is not valid JSON ({e})") from None
 
 
 @dataclass(frozen=True)
