@@ -343,10 +343,6 @@ def test_typed_stub_results_of_every_type(probe: Probe):
     }
 
 
-@pytest.mark.xfail(strict=True, reason="SDK bug: u64 arguments and storage.get<u64> go through "
-                   "JsonValue.isInteger/toI64, which accept only the i64 range, so u64 values "
-                   "above 2^63-1 are refused (guest-sdk/assemblyscript/assembly/actor.ts, "
-                   "__ActorCall.arg; storage.ts, Storage.get)")
 def test_u64_above_the_i64_range_as_argument_and_in_storage(probe: Probe):
     u64_max = 18446744073709551615
     out = probe.json("GET", "/u64/u")

@@ -170,6 +170,9 @@ export class __ActorCall {
     if (isBoolean<T>()) {
       if (!v.isBool()) this.bad(index, "a bool", v);
       return <T>v.toBool();
+    } else if (isInteger<T>() && !isSigned<T>() && sizeof<T>() == 8) {
+      if (!v.isU64()) this.bad(index, "an integer in range of " + nameof<T>(), v);
+      return <T>v.toU64();
     } else if (isInteger<T>()) {
       let n = v.toI64();
       if (!v.isInteger()) this.bad(index, "an integer", v);

@@ -81,6 +81,16 @@ export class JsonValue {
     return this.isInteger() ? integerValue : 0;
   }
 
+  /** True if this is a non-negative integer that fits in a u64 (up to 2^64-1). */
+  isU64(): bool {
+    return this.kind == JsonKind.Number && parseInteger(this.text, this.start, this.end, true);
+  }
+
+  /** The value of a u64 integer (see isU64); 0 for anything else. */
+  toU64(): u64 {
+    return this.isU64() ? <u64>integerValue : 0;
+  }
+
   /** The value of a number as f64 (NaN if this is not a number). */
   toF64(): f64 {
     return this.kind == JsonKind.Number ? parseFloat(this.raw()) : NaN;
@@ -253,10 +263,12 @@ function hexValue(c: i32): i32 {
  * True if s[start, end) (a valid JSON number) is an integer literal that fits in an i64; its
  * value is then in `integerValue`.
  */
-function parseInteger(s: string, start: i32, end: i32): bool {
+function parseInteger(s: string, start: i32, end: i32, unsigned: bool = false): bool {
   let neg = s.charCodeAt(start) == 0x2d;
+  if (neg && unsigned) return false;
   let i = neg ? start + 1 : start;
-  let limit: u64 = neg ? 0x8000000000000000 : 0x7fffffffffffffff;
+  // u64 values above i64.MAX are kept in `integerValue`'s bits; toU64 reads them back.
+  let limit: u64 = unsigned ? 0xffffffffffffffff : neg ? 0x8000000000000000 : 0x7fffffffffffffff;
   let v: u64 = 0;
   for (; i < end; i++) {
     let d = s.charCodeAt(i) - 0x30;

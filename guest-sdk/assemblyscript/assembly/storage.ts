@@ -123,6 +123,9 @@ export class Storage {
     if (isBoolean<T>()) {
       if (!v.isBool()) this.wrongType(key, what, v.raw());
       return <T>v.toBool();
+    } else if (isInteger<T>() && !isSigned<T>() && sizeof<T>() == 8) {
+      if (!v.isU64()) this.wrongType(key, what, v.raw());
+      return <T>v.toU64();
     } else if (isInteger<T>()) {
       let n = v.toI64();
       if (!v.isInteger() || <i64><T>n != n || (!isSigned<T>() && n < 0)) this.wrongType(key, what, v.raw());
