@@ -41,7 +41,8 @@ from types import MappingProxyType
 from common import (
     METRICS_PATH, REPO, HostProcess, LoadResult, LoadTarget, Report, add_load_options,
     checked_duration, generator_description, host_process, http_get, machine_info,
-    pick_generator, print_table, run_load, wait_until_serving, write_json)
+    pick_generator, print_table, rss_mib, run_load, table_header, wait_until_serving,
+    write_json)
 
 from edgehost.projects import load_project
 
@@ -100,13 +101,21 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
     add_load_options(parser, "fewer samples and 2 s load runs (finishes in under 25 s)")
     args = parser.parse_args(argv)
     duration = checked_duration(parser, args)
-    if args.quick:
-        settings = Settings(True, duration, 0.5, args.connections, args.generator,
-                            names=1000, first_touch_samples=20)
-    else:
-        settings = Settings(False, duration, 2.0, args.connections, args.generator,
-                            names=1000, first_touch_samples=100)
-    return settings, args.json
+    return settings_for(args.quick, duration, args.connections, args.generator), args.json
+
+
+def settings_for(quick: bool, duration_s: float, connections: int, generator: str) -> Settings:
+    if quick:
+        return Settings(True, duration_s, 0.5, connections, generator, names=1000,
+                        first_touch_samples=20)
+    return Settings(False, duration_s, 2.0, connections, generator, names=1000,
+                    first_touch_samples=100)
+
+
+def missing_modules() -> list[Path]:
+    """The built modules this benchmark needs that are not there."""
+    return [p for p in (load_project(d).module_path for d in (OWNER_DIR, REFERENCE_DIR))
+            if not p.is_file()]
 
 
 # ----------------------------------------------------------------------------- talking to the host
@@ -225,14 +234,6 @@ def settle(port: int) -> dict[str, float]:
             return latest
         series = latest
     raise RuntimeError(f"the host was still finishing requests after {SETTLE_TIMEOUT_S} s")
-
-
-def rss_mib(pid: int) -> float:
-    """VmRSS of a process, in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024  # the kernel reports kB
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -527,21 +528,8 @@ def add_memory_figures(report: Report, rss_before_load: float, rss_before: float
 # ----------------------------------------------------------------------------- main
 
 
-def main(argv: list[str] | None = None) -> int:
-    settings, json_path = parse_args(argv)
-    report = Report()
-    for folder in (OWNER_DIR, REFERENCE_DIR):
-        wasm_path = load_project(folder).module_path
-        if not wasm_path.is_file():
-            print(f"{wasm_path} is missing: run `npm run build:examples` in {REPO}",
-                  file=sys.stderr)
-            return 2
-    generator = pick_generator(settings.generator)
-    generator_text = generator_description(generator, settings.connections)
-    machine = machine_info(generator, generator_text)
-    report.progress(f"{'quick' if settings.quick else 'full'} run; load generator: "
-                    f"{generator_text}")
-
+def run(report: Report, settings: Settings, generator: str) -> list[Check]:
+    """Every phase, adding its figures to `report`; the correctness checks' results."""
     with tempfile.TemporaryDirectory(prefix="edgehost-bench-actors-") as tmp:
         workdir = Path(tmp)
         ship = ["--ship", str(OWNER_DIR), "--ship", str(REFERENCE_DIR)]
@@ -554,23 +542,31 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 accounts = Accounts(client, hosts["account"], hosts["account-readonly"])
                 bench_first_touch(report, settings, host, accounts)
-                checks = bench_load(report, settings, generator, host, accounts,
-                                    rss_before_load)
+                return bench_load(report, settings, generator, host, accounts,
+                                  rss_before_load)
             finally:
                 client.close()
 
+
+def main(argv: list[str] | None = None) -> int:
+    settings, json_path = parse_args(argv)
+    report = Report()
+    for missing in missing_modules():
+        print(f"{missing} is missing: run `npm run build:examples` in {REPO}", file=sys.stderr)
+        return 2
+    generator = pick_generator(settings.generator)
+    generator_text = generator_description(generator, settings.connections)
+    machine = machine_info(generator, generator_text)
+    report.progress(f"{'quick' if settings.quick else 'full'} run; load generator: "
+                    f"{generator_text}")
+    checks = run(report, settings, generator)
     elapsed = time.perf_counter() - report.started
     report.progress(f"done in {elapsed:.1f} s")
-    print_table(report, [
-        f"edgehost actors benchmark ({'quick' if settings.quick else 'full'}, {elapsed:.1f} s)",
-        f"machine: {machine['cores']} cores ({machine['cpu_model'] or 'unknown cpu'}), "
-        f"Python {machine['python']}, wasmtime {machine['wasmtime']}",
-        f"load generator: {generator_text}",
-        f"peer: {PEER_SOURCE}; /peer = ours / peer's (req/s and turns per fsync: higher is "
-        "better; ms and MiB: lower is better)",
-        "Noisy shared machine: compare ratios (unit x) within one run; absolute figures "
-        "only between runs on the same machine.",
-    ])
+    print_table(report, table_header(
+        "edgehost actors benchmark", quick=settings.quick, elapsed_s=elapsed, machine=machine,
+        generator_text=generator_text,
+        extra=[f"peer: {PEER_SOURCE}; /peer = ours / peer's (req/s and turns per fsync: "
+               "higher is better; ms and MiB: lower is better)"]))
     print()
     for check in checks:
         print(f"check {check.name}: {'matches' if check.ok else 'DOES NOT MATCH'}: "

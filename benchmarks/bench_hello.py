@@ -13,7 +13,9 @@ Phases, each explained in benchmarks/README.md:
 4. first call           `edgehost serve` restarted on a data dir where hello was shipped before:
                         process start to first 200, first request vs warm request
 5. throughput           wrk (or the Python fallback, loadgen.py) at N connections against the
-                        hello function and against the host's own health route
+                        hello function and against the host's own health route; host RSS after
+
+Figures measured on workerd (the peer, see PEER) are printed beside ours where comparable.
 
 The table goes to stdout, progress to stderr; `--json PATH` also writes every figure with
 machine info. Only 127.0.0.1 is ever loaded, and every load run stops by itself.
@@ -29,12 +31,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import wasmtime
 from common import (
     BASE_DOMAIN, HEALTH_PATH, REPO, LoadResult, LoadTarget, Report, add_load_options,
-    checked_duration, generator_description, host_process, http_get, machine_info,
-    pick_generator, print_table, run_load, wait_until_serving, write_json)
+    checked_duration, fmt, generator_description, host_process, http_get, machine_info,
+    pick_generator, print_table, rss_mib, run_load, table_header, wait_until_serving,
+    write_json)
 
 from edgehost.app import build_host
 from edgehost.cli.serve import ship_project
@@ -51,6 +55,14 @@ HELLO_DIR = REPO / "examples" / "hello"
 JSON_SCHEMA = "edgehost-bench-hello/1"
 HELLO_BODY = b"hello from edgehost\n"
 IN_PROCESS_SLUG = "hello-0123456789"  # any function-shaped name: hello ignores the Host header
+
+# The peer: workerd on this kind of machine (the team's toolchain notes, "The peer to beat"):
+# a plain fetch handler at 32 connections, wrk, 10 s runs; and process start to first 200.
+PEER_SOURCE = "workerd, plain fetch handler, wrk, 32 connections, 10 s runs"
+PEER = MappingProxyType({
+    "hello_rps": 15000.0,
+    "start_to_first_200_ms": 30.0,
+})
 
 
 # ----------------------------------------------------------------------------- settings
@@ -78,15 +90,22 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
     add_load_options(parser, "fewer samples and 2 s load runs (finishes in well under 20 s)")
     args = parser.parse_args(argv)
     duration = checked_duration(parser, args)
-    if args.quick:
-        settings = Settings(True, duration, 0.5, args.connections, args.generator,
-                            compile_runs=5, load_runs=7, instantiate_runs=500, invoke_runs=300,
-                            restarts=2, warm_requests=15)
-    else:
-        settings = Settings(False, duration, 2.0, args.connections, args.generator,
-                            compile_runs=15, load_runs=25, instantiate_runs=3000,
-                            invoke_runs=2000, restarts=5, warm_requests=50)
-    return settings, args.json
+    return settings_for(args.quick, duration, args.connections, args.generator), args.json
+
+
+def settings_for(quick: bool, duration_s: float, connections: int, generator: str) -> Settings:
+    if quick:
+        return Settings(True, duration_s, 0.5, connections, generator,
+                        compile_runs=5, load_runs=7, instantiate_runs=500, invoke_runs=300,
+                        restarts=2, warm_requests=15)
+    return Settings(False, duration_s, 2.0, connections, generator,
+                    compile_runs=15, load_runs=25, instantiate_runs=3000,
+                    invoke_runs=2000, restarts=5, warm_requests=50)
+
+
+def missing_modules() -> list[Path]:
+    """The built modules this benchmark needs that are not there."""
+    return [p for p in (load_project(HELLO_DIR).module_path,) if not p.is_file()]
 
 
 # ----------------------------------------------------------------------------- phases 1-3:
@@ -254,7 +273,8 @@ def bench_per_request(report: Report, settings: Settings, wasm: bytes, workdir: 
     report.timed("exports_us", section, "instance.exports() lookup", exports_s, "us")
     both = report.add("store_instantiate_us", section, "instantiate (new Store + instantiate)",
                       store_fig.value + inst_fig.value, "us", better="lower",
-                      note="sum of the two medians above")
+                      note=f"sum of the medians: Store {fmt(store_fig.value)} + instantiate "
+                           f"{fmt(inst_fig.value)} us")
 
     report.progress(f"invoke: {settings.invoke_runs} runs of Sandbox.invoke(edgehost_fetch)")
     sandbox = Sandbox(limits, workdir / "compile-0", Metrics())
@@ -360,7 +380,8 @@ def bench_first_call(report: Report, settings: Settings, data_dir: Path, slug: s
     report.timed("start_to_serving_ms", section, "process start -> serving (health 200)",
                  [s.serving_s for s in samples], "ms", f"{n} restarts")
     report.timed("start_to_first_200_ms", section, "process start -> first hello 200",
-                 [s.first_200_s for s in samples], "ms", f"{n} restarts")
+                 [s.first_200_s for s in samples], "ms", f"{n} restarts",
+                 peer=PEER["start_to_first_200_ms"])
     first = report.timed("first_request_ms", section, "first hello request (module from disk)",
                          [s.first_latency_s for s in samples], "ms", f"{n} restarts")
     warm = report.timed("warm_request_ms", section, "warm hello request (new connection)",
@@ -398,6 +419,7 @@ def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: s
             run_load(generator, host.port, target, c, settings.warmup_s)
             report.progress(f"throughput: {name}, {generator}, {c} connections, {d:g} s")
             results[name] = run_load(generator, host.port, target, c, d)
+        rss_after = rss_mib(host.process.pid)
     figures = {}
     for name, result in results.items():
         what = "hello GET /" if name == "hello" else f"host {HEALTH_PATH}"
@@ -410,7 +432,8 @@ def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: s
             report.progress(f"WARNING: {name}: " + ", ".join(problems))
         note = f"{result.requests:,} requests" + ("; " + ", ".join(problems) if problems else "")
         figures[name] = report.add(f"{name}_rps", section, f"{what}: throughput", result.rps,
-                                   "req/s", better="higher", note=note)
+                                   "req/s", better="higher", note=note,
+                                   peer=PEER.get(f"{name}_rps"))
         report.add(f"{name}_p50_ms", section, f"{what}: p50 latency", result.p50_ms, "ms",
                    better="lower")
         report.add(f"{name}_p99_ms", section, f"{what}: p99 latency", result.p99_ms, "ms",
@@ -418,27 +441,18 @@ def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: s
         report.add(f"{name}_errors", section, f"{what}: errors (socket + non-2xx)",
                    result.errors + result.bad_status, "count", better="lower")
     report.ratio("hello_vs_health_rps", section, "hello req/s / health req/s", figures["hello"],
-                 figures["health"], "function path vs host-only route (both via a thread)",
+                 figures["health"], "function path vs the host's own (async) route",
                  better="higher")
+    report.add("throughput_rss_mib", section, "host RSS after the load runs", rss_after, "MiB",
+               note="VmRSS of the edgehost process, hello shipped, after both runs")
 
 
 # ----------------------------------------------------------------------------- main
 
 
-def main(argv: list[str] | None = None) -> int:
-    settings, json_path = parse_args(argv)
-    report = Report()
-    wasm_path = load_project(HELLO_DIR).module_path
-    if not wasm_path.is_file():
-        print(f"{wasm_path} is missing: run `npm run build:examples` in {REPO}", file=sys.stderr)
-        return 2
-    wasm = wasm_path.read_bytes()
-    generator = pick_generator(settings.generator)
-    generator_text = generator_description(generator, settings.connections)
-    machine = machine_info(generator, generator_text)
-    report.progress(f"{'quick' if settings.quick else 'full'} run; load generator: "
-                    f"{generator_text}")
-
+def run(report: Report, settings: Settings, generator: str) -> None:
+    """Every phase, adding its figures to `report`; raises if any phase fails."""
+    wasm = load_project(HELLO_DIR).read_module()
     with tempfile.TemporaryDirectory(prefix="edgehost-bench-") as tmp:
         workdir = Path(tmp)
         bench_compile_and_load(report, settings, wasm, workdir)
@@ -449,19 +463,28 @@ def main(argv: list[str] | None = None) -> int:
         bench_first_call(report, settings, data_dir, slug, workdir)
         bench_throughput(report, settings, data_dir, slug, generator, workdir)
 
+
+def main(argv: list[str] | None = None) -> int:
+    settings, json_path = parse_args(argv)
+    report = Report()
+    for missing in missing_modules():
+        print(f"{missing} is missing: run `npm run build:examples` in {REPO}", file=sys.stderr)
+        return 2
+    generator = pick_generator(settings.generator)
+    generator_text = generator_description(generator, settings.connections)
+    machine = machine_info(generator, generator_text)
+    report.progress(f"{'quick' if settings.quick else 'full'} run; load generator: "
+                    f"{generator_text}")
+    run(report, settings, generator)
     elapsed = time.perf_counter() - report.started
     report.progress(f"done in {elapsed:.1f} s")
-    print_table(report, [
-        f"edgehost hello benchmark ({'quick' if settings.quick else 'full'}, {elapsed:.1f} s)",
-        f"machine: {machine['cores']} cores ({machine['cpu_model'] or 'unknown cpu'}), "
-        f"Python {machine['python']}, wasmtime {machine['wasmtime']}",
-        f"load generator: {generator_text}",
-        "Noisy shared machine: compare ratios (unit x) within one run; absolute figures "
-        "only between runs on the same machine.",
-    ])
+    print_table(report, table_header(
+        "edgehost hello benchmark", quick=settings.quick, elapsed_s=elapsed, machine=machine,
+        generator_text=generator_text,
+        extra=[f"peer: {PEER_SOURCE}; /peer = ours / peer's"]))
     if json_path is not None:
         write_json(json_path, JSON_SCHEMA, report, quick=settings.quick, elapsed_s=elapsed,
-                   settings=settings, machine=machine)
+                   settings=settings, machine=machine, peer_source=PEER_SOURCE)
     return 0
 
 

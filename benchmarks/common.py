@@ -1,8 +1,8 @@
-"""What bench_hello.py and bench_actors.py share: figures and their table/JSON, the command line
-options of a load benchmark, an `edgehost serve` subprocess, and the load generators.
+"""What the benchmarks share: figures and their table/JSON, the command line options of a load
+benchmark, an `edgehost serve` subprocess, HTTP helpers, and the load generators.
 
-Imported as a sibling module (`from common import ...`): the benchmarks run as scripts, so their
-own directory is first on sys.path.
+Imported as a sibling module (`from common import ...`): the benchmarks run as scripts (alone,
+or through run.py), so their own directory is first on sys.path.
 """
 
 from __future__ import annotations
@@ -113,25 +113,42 @@ def vs_peer(figure: Figure) -> float | None:
 
 
 def print_table(report: Report, header: list[str]) -> None:
+    print(format_table(report, header))
+
+
+def format_table(report: Report, header: list[str]) -> str:
     """The figures by section; with `peer` and `/peer` columns when any figure has a peer."""
-    for line in header:
-        print(line)
+    lines = list(header)
     width = max(len(f.label) for f in report.figures)
     with_peer = any(f.peer is not None for f in report.figures)
     section = None
     for f in report.figures:
         if f.section != section:
             section = f.section
-            print(f"\n{section}")
+            lines.append(f"\n{section}")
             peer_head = f"  {'peer':>8}  {'/peer':>6}" if with_peer else ""
-            print(f"  {'phase':<{width}}  {'value':>10}  {'unit':<6}{peer_head} note")
+            lines.append(f"  {'phase':<{width}}  {'value':>10}  {'unit':<6}{peer_head} note")
         peer_cols = ""
         if with_peer:
             ratio = vs_peer(f)
             peer_cols = (f"  {fmt(f.peer, f.unit) if f.peer is not None else '':>8}"
                          f"  {f'{ratio:.2f}' if ratio is not None else '':>6}")
-        print(f"  {f.label:<{width}}  {fmt(f.value, f.unit):>10}  {f.unit:<6}{peer_cols} "
-              f"{f.note}".rstrip())
+        lines.append(f"  {f.label:<{width}}  {fmt(f.value, f.unit):>10}  {f.unit:<6}{peer_cols} "
+                     f"{f.note}".rstrip())
+    return "\n".join(lines)
+
+
+def table_header(title: str, *, quick: bool, elapsed_s: float, machine: dict,
+                 generator_text: str | None, extra: Sequence[str] = ()) -> list[str]:
+    """The lines above a benchmark's table: what ran, where, with which load generator."""
+    lines = [f"{title} ({'quick' if quick else 'full'}, {elapsed_s:.1f} s)",
+             f"machine: {machine['cores']} cores ({machine['cpu_model'] or 'unknown cpu'}), "
+             f"Python {machine['python']}, wasmtime {machine['wasmtime']}"]
+    if generator_text:
+        lines.append(f"load generator: {generator_text}")
+    return [*lines, *extra,
+            "Noisy shared machine: compare ratios (unit x) within one run; absolute figures "
+            "only between runs on the same machine."]
 
 
 def figure_json(figure: Figure) -> dict:
@@ -244,13 +261,31 @@ def _wait_for_port(process: subprocess.Popen, out_path: Path, log_path: Path,
 
 def http_get(port: int, path: str, host_header: str | None = None) -> tuple[int, bytes]:
     """One request on a new connection (as a first visitor would make it)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    return http_request(port, "GET", path, host_header)
+
+
+def http_request(port: int, method: str, path: str, host_header: str | None = None,
+                 body: bytes | None = None, headers: dict[str, str] | None = None,
+                 timeout_s: float = 10.0) -> tuple[int, bytes]:
+    """One request to 127.0.0.1:port on a new connection; the status and the body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+    all_headers = dict(headers or {})
+    if host_header:
+        all_headers["Host"] = host_header
     try:
-        conn.request("GET", path, headers={"Host": host_header} if host_header else {})
+        conn.request(method, path, body=body, headers=all_headers)
         response = conn.getresponse()
         return response.status, response.read()
     finally:
         conn.close()
+
+
+def rss_mib(pid: int) -> float:
+    """VmRSS of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024  # the kernel reports kB
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def wait_until_serving(host: HostProcess) -> float:

@@ -1,6 +1,8 @@
-"""Compare two JSON reports written by `bench_hello.py --json` (or two by `bench_actors.py`).
+"""Compare two benchmark reports: two `report.json` of run.py, or two `--json` reports of one
+single benchmark (bench_hello.py, bench_actors.py or bench_cold.py).
 
     python benchmarks/compare.py BEFORE.json AFTER.json
+    python benchmarks/compare.py benchmarks/results/A/report.json benchmarks/results/B  # a folder
 
 For every figure both runs have, prints both values and AFTER/BEFORE, and says whether the
 change is for the better (per the figure's `better` field). Ratio figures (unit `x`) are
@@ -14,12 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
-SCHEMAS = ("edgehost-bench-hello/1", "edgehost-bench-actors/1")
+RUN_SCHEMA = "edgehost-bench-run/1"  # run.py: figure keys are <benchmark>.<key>
+SCHEMAS = (RUN_SCHEMA, "edgehost-bench-hello/1", "edgehost-bench-actors/1",
+           "edgehost-bench-cold/1")
 
 
 def load(path: str) -> dict:
+    if os.path.isdir(path):  # a run.py results folder
+        path = os.path.join(path, "report.json")
     with open(path, encoding="utf-8") as f:
         document = json.load(f)
     if document.get("schema") not in SCHEMAS:
@@ -46,31 +53,79 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.15,
                         help="relative change below which a figure counts as unchanged [0.15]")
     args = parser.parse_args(argv)
-    a, b = load(args.before), load(args.after)
-    if a["schema"] != b["schema"]:
-        raise SystemExit(f"the reports come from different benchmarks: {a['schema']} vs "
-                         f"{b['schema']}")
+    a, b = aligned(load(args.before), load(args.after))
     for key in ("cores", "python", "wasmtime", "generator"):
+        if key == "generator" and "none" in (a["machine"].get(key), b["machine"].get(key)):
+            continue  # bench_cold alone runs no load
         if a["machine"].get(key) != b["machine"].get(key):
             print(f"note: {key} differs: {a['machine'].get(key)} vs {b['machine'].get(key)}; "
                   "absolute figures are not comparable", file=sys.stderr)
     if a["mode"] != b["mode"]:
         print(f"note: comparing a {a['mode']} run with a {b['mode']} run", file=sys.stderr)
 
+    for document, name in ((a, args.before), (b, args.after)):
+        failed = [c["name"] for c in document.get("checks", []) if not c.get("ok")]
+        if failed:
+            print(f"note: {name}: failed checks: {', '.join(failed)}", file=sys.stderr)
+
     common = [k for k in a["figures"] if k in b["figures"]]
-    width = max(len(a["figures"][k]["label"].strip()) for k in common)
+    labels = {k: label(k, a["figures"][k], a["schema"]) for k in common}
+    width = max((len(text) for text in labels.values()), default=6)
     print(f"{'figure':<{width}}  {'before':>10}  {'after':>10}  {'unit':<6} {'after/before':>12}")
     for key in common:
         fa, fb = a["figures"][key], b["figures"][key]
         va = math.nan if fa["value"] is None else fa["value"]
         vb = math.nan if fb["value"] is None else fb["value"]
         rel = f"{vb / va:.2f}" if va else "-"
-        print(f"{fa['label'].strip():<{width}}  {va:>10.4g}  {vb:>10.4g}  {fa['unit']:<6} "
+        print(f"{labels[key]:<{width}}  {number(va):>10}  {number(vb):>10}  {fa['unit']:<6} "
               f"{rel:>12}  {verdict(va, vb, fa.get('better'), args.threshold)}")
     only = sorted(set(a["figures"]) ^ set(b["figures"]))
     if only:
         print(f"\nin one run only: {', '.join(only)}")
     return 0
+
+
+def aligned(a: dict, b: dict) -> tuple[dict, dict]:
+    """The two reports with comparable figure keys.
+
+    Two reports of one schema compare as they are. A run.py report and a single benchmark's
+    report compare on that benchmark's figures (run.py's `hello.compile_ms` is bench_hello's
+    `compile_ms`). Anything else is refused.
+    """
+    if a["schema"] == b["schema"]:
+        return a, b
+    single = {s: s.split("-")[-1].split("/")[0] for s in SCHEMAS if s != RUN_SCHEMA}
+    if a["schema"] == RUN_SCHEMA and b["schema"] in single:
+        return _only(a, single[b["schema"]], b["schema"]), b
+    if b["schema"] == RUN_SCHEMA and a["schema"] in single:
+        return a, _only(b, single[a["schema"]], a["schema"])
+    raise SystemExit(f"the reports come from different benchmarks: {a['schema']} vs "
+                     f"{b['schema']}")
+
+
+def _only(run: dict, benchmark: str, schema: str) -> dict:
+    """A run.py report cut down to one benchmark's figures, keyed as that benchmark keys them."""
+    prefix = benchmark + "."
+    print(f"note: comparing only the {benchmark} figures of the run.py report",
+          file=sys.stderr)
+    return {**run, "schema": schema,
+            "checks": [c for c in run.get("checks", []) if c["name"].startswith(prefix)],
+            "figures": {k[len(prefix):]: f for k, f in run["figures"].items()
+                        if k.startswith(prefix)}}
+
+
+def number(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def label(key: str, figure: dict, schema: str) -> str:
+    """A figure's label; in a run.py report, prefixed with its benchmark (labels repeat)."""
+    text = figure["label"].strip()
+    return f"{key.split('.', 1)[0]}: {text}" if schema == RUN_SCHEMA else text
 
 
 if __name__ == "__main__":
