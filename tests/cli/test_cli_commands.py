@@ -151,3 +151,25 @@ def test_bad_manifest_fails_before_build_naming_file_and_key(cli, tmp_path: Path
     assert r.returncode == 1
     assert "telnyx.toml" in r.stderr and expect in r.stderr, r.stderr
     assert json.loads(cli("list", "--json").stdout) == [], "something was half-shipped"
+
+
+def test_new_func_refuses_an_existing_folder_and_registers_nothing(cli, tmp_path: Path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    r = cli("new-func", "--name=taken", cwd=tmp_path)
+    assert r.returncode == 1 and "already exists" in r.stderr
+    assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
+    assert json.loads(cli("list", "--json").stdout) == []
+
+
+def test_new_func_scaffolds_registers_and_writes_func_id(cli, tmp_path: Path):
+    r = cli("new-func", "--actor", "--name=shop-cart", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    created = json.loads(r.stdout)
+    project = tmp_path / "shop-cart"
+    manifest = (project / "telnyx.toml").read_text()
+    assert f'func_id = "{created["func_id"]}"' in manifest
+    assert 'binding = "SHOP_CART"' in manifest and 'type = "ShopCart"' in manifest
+    assert (project / "src" / "shop-cart.ts").read_text().count("class ShopCart") == 1
+    assert "{{" not in "".join(p.read_text() for p in project.rglob("*") if p.is_file())
+    assert [f["name"] for f in json.loads(cli("list", "--json").stdout)] == ["shop-cart"]
