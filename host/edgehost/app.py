@@ -1,4 +1,4 @@
-"""create_app(config): the only place the host's parts are built and wired together.
+"""build_host / create_app: the only place the host's parts are built and wired together.
 
     HTTP front (http/) -> registry (registry/) -> sandbox (sandbox/) ; state in storage/
 """
@@ -6,19 +6,17 @@
 from __future__ import annotations
 
 import os
-from contextlib import asynccontextmanager
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
-from edgehost.errors import EdgehostError
 from edgehost.function_logs import FunctionLogs
-from edgehost.http.admin import admin_router
 from edgehost.http.function_traffic import FunctionTraffic, host_error, resolve_target
 from edgehost.metrics import Metrics
 from edgehost.registry import actor_types
@@ -34,6 +32,8 @@ from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv
 
 HOST_PREFIX = "/__edgehost"
+HEALTH_PATH = f"{HOST_PREFIX}/health"
+METRICS_PATH = f"{HOST_PREFIX}/metrics"
 LMDB_DATABASES = ("accounts", "account_names", "api_keys", "functions", "function_names",
                   "function_slugs", "revisions", actor_types.OWNERS_DB,
                   *actor_storage.DATABASES)
@@ -67,24 +67,40 @@ class Host:
         self.env.close()
 
 
-class FunctionRouter:
-    """The outermost ASGI app: function traffic goes straight to the sandbox, everything else
-    (and lifespan) to the FastAPI app. Function requests skip Starlette's middleware stack,
-    which is per-request cost they do not need.
+class HostApp:
+    """The ASGI app uvicorn serves: lifespan, function traffic, and the host's own routes.
 
-    Paths under /__edgehost/ go to the host's own routes whatever the Host header says, so no
-    function can shadow them.
+    Function traffic goes straight to the sandbox, with no framework in between. Paths under
+    /__edgehost/ belong to the host whatever the Host header says, so no function can shadow
+    them. Health and metrics are answered here; the rest of /__edgehost/ (the admin API) is a
+    FastAPI app built on first use, and warmed in the background at startup, so importing
+    FastAPI never delays the first function request.
     """
 
-    def __init__(self, app, traffic: FunctionTraffic, base_domain: str) -> None:
-        self._app = app
+    def __init__(self, host: Host, traffic: FunctionTraffic) -> None:
+        self.host = host
         self._traffic = traffic
-        self._base_domain = base_domain
+        self._base_domain = host.config.base_domain
+        self._admin = None
+        self._admin_lock = threading.Lock()
+
+    def admin_app(self):
+        with self._admin_lock:
+            if self._admin is None:
+                from edgehost.http.admin_app import build_admin_app
+
+                self._admin = build_admin_app(self.host, HOST_PREFIX)
+            return self._admin
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return  # no websockets
         path = scope.get("path", "")
-        if scope["type"] != "http" or path == HOST_PREFIX or path.startswith(HOST_PREFIX + "/"):
-            await self._app(scope, receive, send)
+        if path == HOST_PREFIX or path.startswith(HOST_PREFIX + "/"):
+            await self._host_route(path, scope, receive, send)
             return
         request = Request(scope, receive)
         # The guest gets the path as the client sent it, still percent-encoded (ABI.md):
@@ -100,6 +116,39 @@ class FunctionRouter:
         else:
             response = await self._traffic.handle(request, target)
         await response(scope, receive, send)
+
+    async def _host_route(self, path: str, scope, receive, send) -> None:
+        if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+            response: Response = JSONResponse({"status": "ok"})
+        elif path == METRICS_PATH and scope["method"] in ("GET", "HEAD"):
+            response = PlainTextResponse(self.host.metrics.render(),
+                                         media_type="text/plain; version=0.0.4")
+        else:
+            admin = self._admin or await anyio.to_thread.run_sync(self.admin_app)
+            await admin(scope, receive, send)
+            return
+        await response(scope, receive, send)
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    # Guest work runs on worker threads; a caller waiting in an actor mailbox
+                    # holds one.
+                    limiter = anyio.to_thread.current_default_thread_limiter()
+                    limiter.total_tokens = self.host.config.worker_threads
+                    self.host.start()
+                    threading.Thread(target=self.admin_app, name="edgehost-admin-warmup",
+                                     daemon=True).start()
+                except BaseException as e:  # noqa: BLE001 - reported to uvicorn, which exits
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.host.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 def build_host(config: HostConfig, env_key: str | None = None) -> Host:
@@ -120,40 +169,9 @@ def build_host(config: HostConfig, env_key: str | None = None) -> Host:
                 actors, default)
 
 
-def create_app(config: HostConfig, host: Host | None = None) -> FunctionRouter:
+def create_app(config: HostConfig, host: Host | None = None) -> HostApp:
     if host is None:
         host = build_host(config, os.environ.get("EDGEHOST_API_KEY"))
     traffic = FunctionTraffic(config, host.functions, host.sandbox, host.actors, host.slots,
                               host.logs, host.metrics)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        # Guest work runs on worker threads; a caller waiting in an actor mailbox holds one.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = config.worker_threads
-        host.start()
-        try:
-            yield
-        finally:
-            host.close()
-
-    app = FastAPI(title="edgehost", lifespan=lifespan, docs_url=f"{HOST_PREFIX}/docs",
-                  openapi_url=f"{HOST_PREFIX}/openapi.json", redoc_url=None)
-    app.state.host = host
-
-
-    @app.exception_handler(EdgehostError)
-    async def edgehost_error(request: Request, exc: EdgehostError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=exc.to_json())
-
-    # async: these answer on the event loop, with no thread hop.
-    @app.get(f"{HOST_PREFIX}/health")
-    async def health() -> dict:
-        return {"status": "ok"}
-
-    @app.get(f"{HOST_PREFIX}/metrics", response_class=PlainTextResponse)
-    async def metrics() -> str:
-        return host.metrics.render()
-
-    app.include_router(admin_router(config, host.accounts, host.functions, host.actors,
-                                    host.logs))
-    return FunctionRouter(app, traffic, config.base_domain)
+    return HostApp(host, traffic)

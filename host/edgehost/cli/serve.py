@@ -14,8 +14,8 @@ import uvicorn
 from edgehost.app import Host, build_host, create_app
 from edgehost.config import HostConfig
 from edgehost.errors import EdgehostError
-from edgehost.http.admin import function_urls
 from edgehost.logs_setup import configure_logging
+from edgehost.registry.functions import function_urls
 from edgehost.projects import Project, ProjectError, load_project
 from edgehost.sandbox.engine import module_hash
 

@@ -21,7 +21,7 @@ from edgehost.config import HostConfig
 from edgehost.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from edgehost.function_logs import FunctionLogs
 from edgehost.registry.accounts import Account, Accounts
-from edgehost.registry.functions import FunctionRecord, Functions, Revision
+from edgehost.registry.functions import FunctionRecord, Functions, Revision, function_urls
 
 ADMIN_PREFIX = "/__edgehost/v1"
 
@@ -32,14 +32,6 @@ class CreateFunction(BaseModel):
 
 class CreateAccount(BaseModel):
     name: str
-
-
-def function_urls(record: FunctionRecord, base_domain: str, host: str, port: int | None
-                  ) -> dict[str, str]:
-    """Both addresses of a function: by Host name, and by path on the host's own address."""
-    port_part = f":{port}" if port else ""
-    return {"url": f"http://{record.slug}.{base_domain}{port_part}/",
-            "path_url": f"http://{host}{port_part}/fn/{record.slug}/"}
 
 
 def _function_json(request: Request, config: HostConfig, record: FunctionRecord) -> dict:

@@ -74,6 +74,14 @@ class Deployment:
     actor_classes: dict[str, frozenset[str]]  # class -> public methods, for owners
 
 
+def function_urls(record: FunctionRecord, base_domain: str, host: str, port: int | None
+                  ) -> dict[str, str]:
+    """Both addresses of a function: by Host name, and by path on the host's own address."""
+    port_part = f":{port}" if port else ""
+    return {"url": f"http://{record.slug}.{base_domain}{port_part}/",
+            "path_url": f"http://{host}{port_part}/fn/{record.slug}/"}
+
+
 def _rev_key(func_id: str, number: int) -> bytes:
     return f"{func_id}/{number:08d}".encode()
 

@@ -1,0 +1,24 @@
+"""The FastAPI app behind /__edgehost/: the admin API and its OpenAPI docs.
+
+Built lazily by `app.HostApp` (importing FastAPI costs ~160 ms of process start, and function
+traffic never needs it).
+"""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from edgehost.errors import EdgehostError
+from edgehost.http.admin import admin_router
+
+
+def build_admin_app(host, prefix: str) -> FastAPI:
+    app = FastAPI(title="edgehost", docs_url=f"{prefix}/docs",
+                  openapi_url=f"{prefix}/openapi.json", redoc_url=None)
+
+    @app.exception_handler(EdgehostError)
+    async def edgehost_error(request: Request, exc: EdgehostError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content=exc.to_json())
+
+    app.include_router(admin_router(host.config, host.accounts, host.functions, host.actors,
+                                    host.logs))
+    return app
