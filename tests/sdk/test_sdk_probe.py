@@ -423,6 +423,49 @@ def test_untyped_call_results(probe: Probe, method, args, value):
     assert probe.value("POST", f"/call/PROBE/x/{method}", content=args) == value
 
 
+# ---- the byte-level API: req.param / methodIs / pathIs, callJson, ByteBuffer#jsonUtf8 --------------
+
+@pytest.mark.parametrize("segment, name", [
+    ("alice", "alice"),
+    ("a%20b", "a b"),
+    ("q%22x%5C%0Ay%01%7F", 'q"x\\\ny\x01\x7f'),    # escaped again on the way out
+    ("%C3%A9%F0%9F%98%80", "é😀"),                   # UTF-8 passes through as bytes
+    ("%zz%2", "%zz%2"),                              # malformed escapes are kept
+    ("x%2Fy", "x/y"),
+])
+def test_raw_call_with_a_percent_decoded_name(probe: Probe, segment, name):
+    out = probe.json("POST", f"/raw-call/PROBE/{segment}?whoami", content="[]")
+    assert out == {"name": name, "ok": True, "json": name, "GET": False, "POST": True,
+                   "pathIs": True, "pathIs x": False}
+
+
+def test_raw_call_results_are_the_json_text(probe: Probe):
+    out = probe.json("GET", "/raw-call/PROBE/r?echoJson", content='[{"deep": [1, {"x": null}]}]')
+    assert out["ok"] is True and out["json"] == {"deep": [1, {"x": None}]}
+    assert out["GET"] is True and out["POST"] is False
+
+
+@pytest.mark.parametrize("path, args, name, message", [
+    ("/raw-call/PROBE/f?fail", json.dumps(['no "way" é 😀\nline 2']), "ActorMethodError",
+     'no "way" é 😀\nline 2'),
+    ("/raw-call/PROBE/x?_private", "[]", "ActorPrivateMethodError", None),
+    ("/raw-call/PROBE/x?whoami", "{}", "CodecError", "must be a JSON array"),   # a message, named by the SDK
+    ("/raw-call/GHOST/x?anything", "[]", "ActorUnresolvedBindingError", None),
+])
+def test_raw_call_errors_renamed_with_errorAs(probe: Probe, path, args, name, message):
+    out = probe.json("POST", path, content=args)
+    assert out["ok"] is False and set(out["json"]) == {"error", "message"}, out
+    assert out["json"]["error"] == name, out
+    if message is not None:
+        assert message in out["json"]["message"], out
+
+
+def test_raw_call_param_does_not_match_another_binding(probe: Probe):
+    # the route matches (Router), but not req.param's pattern: /raw-call/PROBE/:name
+    r = probe.request("POST", "/raw-call/OTHER/x?whoami", content="[]")
+    assert r.status_code == 500 and r.text == "req.param did not match"
+
+
 # ---- HTTP: request, response, router ---------------------------------------------------------------
 
 def test_request_fields(probe: Probe):

@@ -111,10 +111,62 @@ export class ByteBuffer {
     return this.bytes(p, <i32>(end - p));
   }
 
+  /** Appends the bytes of `b`. */
+  append(b: ByteBuffer): this {
+    return this.bytes(b.dataStart, b.length);
+  }
+
+  /**
+   * Appends the UTF-8 bytes of `b` as a JSON string literal (quoted; `"`, `\\` and control
+   * characters escaped, the latter as \\u00XX), without decoding them to a string.
+   */
+  jsonUtf8(b: ByteBuffer): this {
+    this.byte(0x22);
+    for (let i = 0; i < b.length; i++) {
+      let c = <u32>load<u8>(b.dataStart + <usize>i);
+      if (c == 0x22 || c == 0x5c) {
+        this.byte(0x5c); // \" \\
+      } else if (c < 0x20) {
+        this.u32(0x3030755c).byte(0x30 + (c >> 4)); // \u00, then the high digit (0 or 1)
+        c &= 15;
+        c += c < 10 ? 0x30 : 0x57;
+      }
+      this.byte(c);
+    }
+    return this.byte(0x22);
+  }
+
+  /** Appends the `len` bytes at `src` with their %XX escapes decoded (a malformed escape is kept as is). */
+  percentDecoded(src: usize, len: i32): this {
+    let end = src + <usize>len;
+    let p = this.reserve(len);
+    while (src < end) {
+      let c = <u32>load<u8>(src++);
+      if (c == 0x25 && src + 1 < end) {
+        let hi = hexValue(load<u8>(src));
+        let lo = hexValue(load<u8>(src + 1));
+        if ((hi | lo) >= 0) {
+          c = hi << 4 | lo;
+          src += 2;
+        }
+      }
+      store<u8>(p++, <u8>c);
+    }
+    return this.commit(p);
+  }
+
   /** The bytes written, decoded as UTF-8. */
   toString(): string {
     return readUtf8(this.dataStart, this.length);
   }
+}
+
+/** The value of hex digit `c`, or -1. */
+function hexValue(c: i32): i32 {
+  if (<u32>(c - 0x30) < 10) return c - 0x30;
+  c |= 0x20;
+  if (<u32>(c - 0x61) < 6) return c - 0x61 + 10;
+  return -1;
 }
 
 /**
@@ -124,46 +176,42 @@ export class ByteBuffer {
  */
 function writeUtf8<T extends ByteBuffer>(out: T, src: usize, n: i32, json: bool): T {
   let end = src + (<usize>n << 1);
+  // The worst case: 6 bytes a unit for JSON (\u00XX), else 3 (a surrogate pair gives 4 for 2).
+  let p = out.reserve(n * (json ? 6 : 3));
   while (src < end) {
-    // Work in chunks, reserving the worst case for each (6 bytes per unit: \u00XX).
-    let stop = min(end, src + 2048);
-    let p = out.reserve(<i32>(stop - src) * 3);
-    for (; src < stop; src += 2) {
-      let c = <u32>load<u16>(src);
-      let k = 0; // continuation bytes
-      if (c < 0x80) {
-        if (json && (c < 0x20 || c == 0x22 || c == 0x5c)) {
-          let e = c == 0x0a ? 0x6e : c == 0x0d ? 0x72 : c == 0x09 ? 0x74 : c >= 0x20 ? c : 0;
-          store<u8>(p++, 0x5c);
-          if (e) {
-            c = e; // \" \\ \n \r \t
-          } else {
-            store<u32>(p, 0x30303075 + (c >> 4 << 24)); // "u00" and the high digit, 0 or 1
-            c &= 15;
-            c += c < 10 ? 0x30 : 0x57;
-            p += 4;
-          }
+    let c = <u32>load<u16>(src);
+    src += 2;
+    if (c < 0x80) {
+      if (json && (c < 0x20 || c == 0x22 || c == 0x5c)) {
+        let e = c == 0x0a ? 0x6e : c == 0x0d ? 0x72 : c == 0x09 ? 0x74 : c >= 0x20 ? c : 0;
+        store<u8>(p++, 0x5c);
+        if (e) {
+          c = e; // \" \\ \n \r \t
+        } else {
+          store<u32>(p, 0x30303075 + (c >> 4 << 24)); // "u00" and the high digit, 0 or 1
+          c &= 15;
+          c += c < 10 ? 0x30 : 0x57;
+          p += 4;
         }
-      } else {
-        k = c < 0x800 ? 1 : 2;
-        if ((c & 0xf800) == 0xd800) { // a surrogate
-          let d = src + 2 < end ? <u32>load<u16>(src + 2) : 0;
-          if (c < 0xdc00 && (d & 0xfc00) == 0xdc00) {
-            c = 0x10000 + ((c & 0x3ff) << 10) + (d & 0x3ff);
-            k = 3;
-            src += 2;
-          } else {
-            c = 0xfffd; // a lone surrogate
-          }
-        }
-        store<u8>(p++, <u8>((0xff80 >> k) | c >> (6 * k)));
-        while (k--) store<u8>(p++, <u8>(0x80 | (c >> (6 * k)) & 63));
-        continue;
       }
       store<u8>(p++, <u8>c);
+      continue;
     }
-    out.commit(p);
+    let k = c < 0x800 ? 1 : 2; // continuation bytes
+    if ((c & 0xf800) == 0xd800) { // a surrogate
+      let d = src < end ? <u32>load<u16>(src) : 0;
+      if (c < 0xdc00 && (d & 0xfc00) == 0xdc00) {
+        c = 0x10000 + ((c & 0x3ff) << 10) + (d & 0x3ff);
+        k = 3;
+        src += 2;
+      } else {
+        c = 0xfffd; // a lone surrogate
+      }
+    }
+    store<u8>(p++, <u8>((0xff80 >> k) | c >> (6 * k)));
+    while (k--) store<u8>(p++, <u8>(0x80 | (c >> (6 * k)) & 63));
   }
+  out.commit(p);
   return out;
 }
 

@@ -115,14 +115,25 @@ function skipField(input: ArrayBuffer, at: i32): i32 {
   return at + 4 + load<i32>(changetype<usize>(input) + <usize>at);
 }
 
+/**
+ * True if the `len` bytes at `p` are the characters [from, to) of `s`, which must be ASCII (a
+ * non-ASCII character never matches). Compares without decoding: see Request#methodIs, #pathIs.
+ */
+function asciiEquals(p: usize, len: i32, s: string, from: i32, to: i32): bool {
+  if (len != to - from) return false;
+  let q = changetype<usize>(s) + (<usize>from << 1);
+  for (let end = p + <usize>len; p < end; p++, q += 2) {
+    let c = <u32>load<u16>(q);
+    if (c != <u32>load<u8>(p) || c >= 0x80) return false;
+  }
+  return true;
+}
+
 /** An incoming HTTP request. */
 export class Request {
-  /** Upper-case method: "GET", "POST", ... */
-  readonly method: string;
-  /** The path part of the URL, starting with "/" (e.g. "/echo"), still percent-encoded. */
-  readonly path: string;
-  private query0: i32;    // the query is [query0, query1) of `input`
-  private query1: i32;
+  private path0: i32;     // the path is [path0, path1) of `input`
+  private path1: i32;
+  private query1: i32;    // the query is [path1 + 1, query1) (empty if there is no "?")
   private headersAt: i32; // also where the url ends
   private bodyStart: i32 = 0; // where the body field begins; 0 until the headers were skipped
   private cachedHeaders: Headers | null = null;
@@ -132,7 +143,6 @@ export class Request {
     let base = changetype<usize>(input);
     let urlAt = skipField(input, 0);
     let headersAt = skipField(input, urlAt);
-    this.method = readUtf8(base + 4, urlAt - 4);
     this.headersAt = headersAt;
 
     // url = scheme "://" authority [path] ["?" query] ["#" fragment]
@@ -142,9 +152,60 @@ export class Request {
     let p = start;
     let colon = find(base, start, q, 0x3a);       // ':' of "://"
     if (colon + 2 < q && load<u16>(base + <usize>colon + 1) == 0x2f2f) p = find(base, colon + 3, q, 0x2f);
-    this.path = p < q ? readUtf8(base + <usize>p, q - p) : "/";
-    this.query0 = min(q + 1, end);
+    this.path0 = p;
+    this.path1 = q;
     this.query1 = end;
+  }
+
+  /** Upper-case method: "GET", "POST", ... */
+  get method(): string {
+    return readUtf8(changetype<usize>(this.input) + 4, load<i32>(changetype<usize>(this.input)));
+  }
+
+  /** The path part of the URL, starting with "/" (e.g. "/echo"), still percent-encoded. */
+  get path(): string {
+    let n = this.path1 - this.path0;
+    return n > 0 ? readUtf8(changetype<usize>(this.input) + <usize>this.path0, n) : "/";
+  }
+
+  /** True if the method is `method` ("GET"), compared as bytes: cheaper than `req.method == "GET"`. */
+  methodIs(method: string): bool {
+    return asciiEquals(changetype<usize>(this.input) + 4, load<i32>(changetype<usize>(this.input)), method, 0, method.length);
+  }
+
+  /**
+   * True if the path is exactly `path` (ASCII, still percent-encoded: "/health"), compared as
+   * bytes: cheaper than `req.path == "/health"`, which decodes the path to a string first.
+   */
+  pathIs(path: string): bool {
+    let n = this.path1 - this.path0;
+    if (n == 0) return path.length == 1 && load<u16>(changetype<usize>(path)) == 0x2f; // (no path: "/")
+    return asciiEquals(changetype<usize>(this.input) + <usize>this.path0, n, path, 0, path.length);
+  }
+
+  /**
+   * The byte-level counterpart of `match(pattern, req.path)` for a pattern with one `:name`
+   * segment: `req.param("/accounts/:id/balance")` gives the `:id` segment of the path,
+   * percent-decoded, as UTF-8 bytes (null if the path does not match). The pattern is ASCII.
+   * It neither decodes the path nor builds strings, for the smallest modules; `match` is
+   * the general form.
+   */
+  param(pattern: string): ByteBuffer | null {
+    let pat = changetype<usize>(pattern);
+    let patEnd = pat + (<usize>pattern.length << 1);
+    let colon = pat; // the ":" of the pattern
+    while (colon < patEnd && load<u16>(colon) != 0x3a) colon += 2;
+    let rest = colon; // where the pattern's :name segment ends
+    while (rest < patEnd && load<u16>(rest) != 0x2f) rest += 2;
+    let p = changetype<usize>(this.input) + <usize>this.path0;
+    let end = changetype<usize>(this.input) + <usize>this.path1;
+    let i = <i32>(colon - pat) >> 1;
+    if (!asciiEquals(p, min(i, <i32>(end - p)), pattern, 0, i)) return null;
+    p += <usize>i;
+    let s = p; // the segment is [s, p)
+    while (p < end && load<u8>(p) != 0x2f) p++;
+    if (p == s || !asciiEquals(p, <i32>(end - p), pattern, <i32>(rest - pat) >> 1, pattern.length)) return null;
+    return new ByteBuffer(<i32>(p - s)).percentDecoded(s, <i32>(p - s));
   }
 
   /** Absolute URL as the function sees it: "http://{host}{path}?{query}". */
@@ -155,7 +216,8 @@ export class Request {
 
   /** The query string without the leading "?" ("" if none), still percent-encoded. */
   get query(): string {
-    return readUtf8(changetype<usize>(this.input) + <usize>this.query0, this.query1 - this.query0);
+    let q = min(this.path1 + 1, this.query1);
+    return readUtf8(changetype<usize>(this.input) + <usize>q, this.query1 - q);
   }
 
   /** The request headers, in order; names are lower-case. */
@@ -239,13 +301,15 @@ export class Response {
 
   /**
    * A JSON body with content-type "application/json": a JsonObject or JsonArray you built, a
-   * JsonValue you read, or a string that already holds JSON text.
+   * JsonValue you read, or a string or a ByteBuffer (UTF-8) that already holds JSON text.
    */
   static json<T>(value: T, status: i32 = 200): Response {
     let res = new Response(null, status);
     let body = res.body;
     if (isString<T>()) {
       body.str(changetype<string>(value));
+    } else if (value instanceof ByteBuffer) {
+      res.body = value; // JSON text as UTF-8 bytes (e.g. built with ByteBuffer#jsonUtf8)
     } else if (value instanceof JsonObject || value instanceof JsonArray) {
       value.writeTo(body);
     } else if (value instanceof JsonValue) {

@@ -21,5 +21,5 @@ export { JsonValue, JsonKind } from "./jsonread";
 export { match, RouteParams, Router, RouteHandler } from "./router";
 export { StatefulActor, ActorContext } from "./actor";
 export { Storage, Transaction, ListOptions, StorageEntry } from "./storage";
-export { binding, ActorNamespace, ActorStub, ActorResult, ActorOutcome, ActorError } from "./stub";
+export { binding, ActorNamespace, ActorStub, ActorResult, ActorOutcome, ActorError, ActorJsonResult } from "./stub";
 export { ByteBuffer } from "./bytes";

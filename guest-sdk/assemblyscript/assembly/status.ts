@@ -24,14 +24,19 @@ export function resultText(n: i32): string {
 
 /** The host's message in the result slot after a negative status ("" if there is none). */
 export function lastError(): string {
+  return errorBytes().toString();
+}
+
+/** The host's message in the result slot after a negative status, as bytes (empty if there is none). */
+export function errorBytes(): ByteBuffer {
   let cap = 256;
   while (true) {
     let buf = new ByteBuffer(cap);
     let got = result_read(<i32>buf.dataStart, cap);
-    if (got <= 0) return "";
+    if (got <= 0) return buf;
     if (got < cap || cap >= 1 << 20) {
       buf.length = min(got, cap);
-      return buf.toString();
+      return buf;
     }
     cap <<= 2; // the message filled the buffer: it may be longer
   }

@@ -14,9 +14,13 @@
 //
 // A call blocks until the callee's turn has committed. Errors come back as values (ok false,
 // error set), never as traps: AssemblyScript cannot catch exceptions.
+//
+// Byte-level (UTF-8 name in, JSON text out, nothing parsed), for the smallest modules:
+//
+//   let r = env.ACCOUNT.callJson(idBytes, "balance");   // ActorJsonResult: r.ok, r.json, r.errorAs("error")
 
 import { actor_call, random_fill, ACTOR_ERROR, CODEC_ERROR } from "./abi";
-import { resultBytes, lastError } from "./status";
+import { resultBytes, lastError, errorBytes } from "./status";
 import { ByteBuffer } from "./bytes";
 import { JsonArray, JsonText } from "./json";
 import { JsonValue, readJsonString, jsonStringEnd, skipWs } from "./jsonread";
@@ -221,6 +225,33 @@ export class ActorStub {
   }
 }
 
+/**
+ * The outcome of `callJson`, unparsed: `ok` and `json`, the method's result as JSON text
+ * (UTF-8), or the error as the host gives it (guest-sdk/ABI.md, "Actor calls"), a JSON object
+ * `{"name": ..., "message": ...}` (names as for `ActorError`).
+ */
+export class ActorJsonResult {
+  constructor(
+    /** True if the call succeeded. */
+    public readonly ok: bool,
+    /** The result's JSON text, or the error object's. */
+    public readonly json: ByteBuffer
+  ) {}
+
+  /**
+   * The error object with its `name` member renamed to `key` (ASCII, nothing to escape):
+   * `r.errorAs("error")` is `{"error": ..., "message": ...}`, ready for a response. Only for
+   * a failed call (`!ok`).
+   */
+  errorAs(key: string): ByteBuffer {
+    let b = this.json;
+    let p = b.dataStart;
+    let end = p + <usize>b.length;
+    while (p < end && load<u8>(p) != 0x3a) p++; // the ":" after "name" (the first member)
+    return new ByteBuffer(b.length + key.length).str("{\"").str(key).byte(0x22).bytes(p, <i32>(end - p));
+  }
+}
+
 /** The actor type behind one binding: makes stubs of class S (ActorStub or a generated one). */
 export class ActorNamespace<S> {
   constructor(
@@ -231,6 +262,30 @@ export class ActorNamespace<S> {
   /** The stub of instance `name` (1-1024 bytes of UTF-8). */
   idFromName(name: string): S {
     return instantiate<S>(this.binding, name);
+  }
+
+  /**
+   * Calls `method` of instance `name` (UTF-8 bytes, e.g. from `Request#param`) with `args`, the
+   * JSON array of its arguments, and gives the result as JSON text, unparsed: the byte-level
+   * counterpart of `idFromName(name).call(method, args)`, for the smallest modules. The error
+   * names are those of `ActorError`.
+   */
+  callJson(name: ByteBuffer, method: string, args: string = "[]"): ActorJsonResult {
+    let buf = new ByteBuffer(128).str(this.binding);
+    let n = buf.length;
+    buf.append(name).str(method);
+    let m = n + name.length;
+    let a = buf.length;
+    buf.str(args);
+    let p = <i32>buf.dataStart;
+    let rc = actor_call(p, n, p + n, name.length, p + m, a - m, p + a, buf.length - a);
+    if (rc >= 0) return new ActorJsonResult(true, resultBytes(rc));
+    let error = errorBytes();
+    if (rc != ACTOR_ERROR) { // a message, not yet an error object
+      error = new ByteBuffer(error.length + 48).str("{\"name\":\"").str(rc == CODEC_ERROR ? "Codec" : "Actor")
+        .str("Error\",\"message\":").jsonUtf8(error).byte(0x7d);
+    }
+    return new ActorJsonResult(false, error);
   }
 
   /** A stub for a fresh, unguessable instance name: 32 hex characters from the host's CSPRNG. */

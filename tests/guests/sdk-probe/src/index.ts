@@ -8,7 +8,7 @@
 // `npm run types` regenerates src/env.ts from edgehost-types.json.
 import {
   Request, Response, Router, RouteParams, JsonObject, JsonArray, JsonValue, JsonText,
-  ActorOutcome, ActorResult, ActorError, binding, envVar, log, nowMs, randomBytes,
+  ActorOutcome, ActorResult, ActorError, binding, envVar, log, nowMs, randomBytes, ByteBuffer,
 } from "edgehost-sdk/assembly";
 import { env } from "./env";
 import { tricky } from "./probe";
@@ -38,6 +38,7 @@ export function fetch(req: Request): Response {
     .get("/typed/:name", typed)
     .get("/u64/:name", u64Max)
     .post("/call/:binding/:name/:method", untypedCall)
+    .all("/raw-call/:binding/:name", rawCall)
     // HTTP: request, response, router, environment, logs
     .all("/request", echoRequest)
     .all("/request/:rest", echoRequest)
@@ -324,6 +325,25 @@ function logFlood(req: Request, p: RouteParams): Response {
 function abortFetch(req: Request, p: RouteParams): Response {
   abort("probe fetch abort");
   return Response.text("unreachable");
+}
+
+/**
+ * The byte-level API: ?method, body = args. Answers {"name": the :name segment as req.param
+ * gives it, "ok", "json": the result's JSON text or errorAs("error"), "GET"/"POST": methodIs,
+ * "pathIs": pathIs(the path as decoded by req.path), "pathIs x": pathIs("/x")}.
+ */
+function rawCall(req: Request, p: RouteParams): Response {
+  const binding = p.get("binding");
+  const name = req.param(binding == "GHOST" ? "/raw-call/GHOST/:name" : "/raw-call/PROBE/:name");
+  if (name === null) return Response.text("req.param did not match", 500);
+  const ns = binding == "GHOST" ? env.GHOST.callJson(name, req.query, req.text()) : env.PROBE.callJson(name, req.query, req.text());
+  const out = new ByteBuffer().str('{"name":').jsonUtf8(name).str(',"ok":').str(ns.ok ? "true" : "false")
+    .str(',"json":').append(ns.ok ? ns.json : ns.errorAs("error"))
+    .str(',"GET":').str(req.methodIs("GET") ? "true" : "false")
+    .str(',"POST":').str(req.methodIs("POST") ? "true" : "false")
+    .str(',"pathIs":').str(req.pathIs(req.path) ? "true" : "false")
+    .str(',"pathIs x":').str(req.pathIs("/x") ? "true" : "false").str("}");
+  return Response.json(out);
 }
 
 function misc(req: Request, p: RouteParams): Response {
