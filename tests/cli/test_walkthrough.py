@@ -77,7 +77,7 @@ def test_the_shared_actor_walkthrough(roomy_host: LiveHost, tmp_path: Path):
     edgehost("types", cwd=reference)  # typed env.READONLY from the owner's shipped signatures
     generated = (reference / "src" / "env.ts").read_text()
     assert "balance(): ActorResult<i64>" in generated
-    assert 'readonly READONLY: ActorNamespace<AccountStub>' in generated
+    assert 'export const READONLY: ActorNamespace<AccountStub>' in generated
     out = edgehost("ship", cwd=reference)
     reference_url = re.search(r"live at: (\S+)", out).group(1)
 

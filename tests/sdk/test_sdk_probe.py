@@ -466,6 +466,32 @@ def test_raw_call_param_does_not_match_another_binding(probe: Probe):
     assert r.status_code == 500 and r.text == "req.param did not match"
 
 
+# ---- lit("..."): string literals stored as UTF-8 by the build ----------------------------------------
+
+def test_lit_gives_the_literals_utf8_bytes(probe: Probe):
+    out = probe.json("GET", "/lit?a%20b=%C3%A9")
+    assert out == {"ascii": "plain ascii", "unicode": "lit: é 😀 ✓", "empty": "",
+                   "alias": "through an alias",
+                   "runtime": "a%20b=%C3%A9"}   # lit of a non-literal: encoded at run time
+
+
+def test_lit_literals_are_stored_as_utf8_not_as_strings():
+    """transform/literals.js puts the UTF-8 bytes in the module in place of the call: the
+    UTF-16 string object `lit` would otherwise be called with is not there."""
+    module, _ = probe_bundle()
+    for text in ("lit: é 😀 ✓", "through an alias", "lit text é", "/raw-call/PROBE/:name"):
+        assert text.encode() in module, text
+        assert text.encode("utf-16-le") not in module, text
+    # a string (not lit) pattern stays a string: GHOST's is encoded at run time
+    assert "/raw-call/GHOST/:name".encode("utf-16-le") in module
+
+
+def test_response_text_with_a_utf8_body(probe: Probe):
+    r = probe.request("GET", "/lit-text")
+    assert r.status_code == 202 and r.content == "lit text é".encode()
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+
+
 # ---- HTTP: request, response, router ---------------------------------------------------------------
 
 def test_request_fields(probe: Probe):

@@ -2,7 +2,7 @@
 //
 // The typed `env` of this function: one property per [[actors]] binding of telnyx.toml.
 // Regenerate with `npm run types` (edgehost types) when a binding or an actor's methods change.
-import { ActorNamespace, ActorResult, ActorStub, JsonArray, JsonValue } from "edgehost-sdk/assembly";
+import { ActorNamespace, ActorResult, ActorStub, JsonArray, JsonValue, lit } from "edgehost-sdk/assembly";
 
 /** An instance of Account (env.READONLY): one method per public method of Account. */
 export class AccountStub extends ActorStub {
@@ -21,9 +21,7 @@ export class AccountStub extends ActorStub {
 }
 
 /** The actor bindings of this function. */
-export class Env {
+export namespace env {
   /** [[actors]] binding = "READONLY", type = "Account" */
-  readonly READONLY: ActorNamespace<AccountStub> = new ActorNamespace<AccountStub>("READONLY");
+  export const READONLY: ActorNamespace<AccountStub> = new ActorNamespace<AccountStub>(lit("READONLY"));
 }
-
-export const env = new Env();

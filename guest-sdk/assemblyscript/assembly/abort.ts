@@ -8,7 +8,7 @@
 // so that `--use` can find them by their bare name.
 
 import { set_error_message, log, random_fill, LOG_DEBUG } from "./abi";
-import { ByteBuffer } from "./bytes";
+import { ByteBuffer, Utf8, utf8Ptr, utf8Len } from "./bytes";
 
 let aborting = false;
 
@@ -32,6 +32,16 @@ export function edgehost_abort(
     let text = format(message, fileName, lineNumber, columnNumber);
     set_error_message(<i32>text.dataStart, text.length);
   }
+  unreachable();
+}
+
+/**
+ * Fails the invocation with `message` (UTF-8, e.g. `lit("malformed input")`): hands it to the
+ * host with `set_error_message` and traps, as `abort` does, without formatting anything. The
+ * SDK's own checks use it, so a module that never calls `abort` carries no abort handler.
+ */
+export function fail(message: Utf8): void {
+  set_error_message(<i32>utf8Ptr(message), utf8Len(message));
   unreachable();
 }
 

@@ -7,6 +7,77 @@
 
 import { OBJECT, TOTAL_OVERHEAD } from "rt/common";
 
+// ---- Utf8: UTF-8 bytes by value ------------------------------------------------------------
+
+/**
+ * A span of UTF-8 bytes, passed by value: the address in the high 32 bits, the length in the
+ * low 32. `lit("...")` makes one from a string literal at build time; `utf8Of(s)` from any
+ * string at run time. The byte-level API (Request#pathIs, #param, #methodIs, callJson,
+ * Response.text/json, ByteBuffer#utf8) takes these, so a module that uses it with literals
+ * holds its text once, as UTF-8, and needs no code to encode it.
+ */
+export type Utf8 = u64;
+
+/** The span of the `len` bytes at `ptr`. */
+// @ts-ignore: decorator
+@inline export function utf8Span(ptr: usize, len: i32): Utf8 {
+  return (<u64>ptr << 32) | <u64><u32>len;
+}
+
+/** The address of the bytes of `s`. */
+// @ts-ignore: decorator
+@inline export function utf8Ptr(s: Utf8): usize {
+  return <usize>(s >>> 32);
+}
+
+/** The length of `s` in bytes. */
+// @ts-ignore: decorator
+@inline export function utf8Len(s: Utf8): i32 {
+  return <i32>(s & 0xffffffff);
+}
+
+/**
+ * The UTF-8 bytes of a string literal: `lit("/health")`. The build (transform/literals.js)
+ * stores them as static data in place of the call, so the module holds neither the UTF-16
+ * string nor code to encode it. Given anything but one string literal (or built without the
+ * transform), it encodes `text` at run time, with the same result.
+ */
+export function lit(text: string): Utf8 {
+  return utf8Of(text);
+}
+
+/** The UTF-8 bytes of `s`, encoded at run time into a fresh buffer. */
+export function utf8Of(s: string): Utf8 {
+  let b = utf8(s);
+  return utf8Span(b.dataStart, b.length);
+}
+
+/** `s` as UTF-8 bytes: a Utf8 as it is, a ByteBuffer's bytes, a string encoded at run time. */
+// @ts-ignore: decorator
+@inline export function toUtf8<T>(s: T): Utf8 {
+  if (isString<T>()) {
+    return utf8Of(changetype<string>(s));
+  } else if (isInteger<T>() && sizeof<T>() == 8) {
+    return <Utf8>s;
+  } else if (idof<T>() == idof<ByteBuffer>()) {
+    let b = changetype<ByteBuffer>(s);
+    return utf8Span(b.dataStart, b.length);
+  } else {
+    ERROR("expected a string, a Utf8 (lit(\"...\")) or a ByteBuffer");
+    return 0;
+  }
+}
+
+/** True if the `len` bytes at `p` equal the bytes of `s`. */
+export function bytesEqual(p: usize, len: i32, s: Utf8): bool {
+  if (len != utf8Len(s)) return false;
+  let q = utf8Ptr(s);
+  for (let end = p + <usize>len; p < end; p++, q++) {
+    if (load<u8>(p) != load<u8>(q)) return false;
+  }
+  return true;
+}
+
 /** A new managed ArrayBuffer of `size` bytes, not zeroed (for bytes about to be written). */
 function rawBuffer(size: i32): ArrayBuffer {
   return changetype<ArrayBuffer>(__new(<usize>size, idof<ArrayBuffer>()));
@@ -67,6 +138,11 @@ export class ByteBuffer {
     store<u32>(this.reserve(4), v);
     this.length += 4;
     return this;
+  }
+
+  /** Appends the bytes of `s` (from `lit("...")` or `utf8Of`). */
+  utf8(s: Utf8): this {
+    return this.bytes(utf8Ptr(s), utf8Len(s));
   }
 
   /** Appends `s` as UTF-8. */

@@ -15,6 +15,8 @@
 
 import { input_len, input_read, output_write } from "./abi";
 import { Request, Response } from "./http";
+import { lit } from "./bytes";
+import { fail } from "./abort";
 
 /** A request handler: a top-level function or a non-capturing arrow function. */
 export type Handler = (req: Request) => Response;
@@ -30,7 +32,7 @@ export function onFetch(handler: Handler): void {
 export function readInput(): ArrayBuffer {
   let len = input_len();
   let buf = changetype<ArrayBuffer>(__new(<usize>max(len, 0), idof<ArrayBuffer>()));
-  if (len < 0 || input_read(changetype<i32>(buf), len) != len) abort("malformed input");
+  if (len < 0 || input_read(changetype<i32>(buf), len) != len) fail(lit("malformed input"));
   return buf;
 }
 
@@ -42,7 +44,7 @@ export function readRequest(): Request {
 /** Encodes `res` and hands it to the host as this invocation's output. */
 export function writeResponse(res: Response): void {
   let out = res.encode();
-  if (output_write(<i32>out.dataStart, out.length) < 0) abort("response too large");
+  if (output_write(<i32>out.dataStart, out.length) < 0) fail(lit("response too large"));
 }
 
 /** Runs one request through `handler`: read, handle, write. Returns 0 (the ABI's success). */
@@ -55,7 +57,7 @@ export function serve(handler: Handler): i32 {
 export function edgehost_fetch(): i32 {
   let handler = registered;
   if (handler === null) {
-    abort("no fetch handler: export function fetch(req: Request): Response");
+    fail(lit("no fetch handler: export function fetch(req: Request): Response"));
     return 1;
   }
   return serve(handler);

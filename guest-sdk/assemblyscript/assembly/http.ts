@@ -8,15 +8,17 @@
 // A Request keeps the encoded bytes and decodes a part (headers, query, body text) only when
 // it is read; a Response is written to the host in one piece.
 
-import { ByteBuffer, readUtf8, utf8 } from "./bytes";
-import { equalsIgnoreCase } from "./util";
+import { ByteBuffer, readUtf8, utf8, Utf8, lit, toUtf8, utf8Ptr, utf8Len, bytesEqual } from "./bytes";
+import { fail } from "./abort";
 import { JsonObject, JsonArray } from "./json";
 import { JsonValue } from "./jsonread";
 
-/** One header line. */
+// Text the SDK sends, as UTF-8 (see `lit`); one copy each in the module.
+const CONTENT_TYPE = lit("content-type");
+const MALFORMED = lit("malformed input");
+
+/** One header line (what `Headers#entries` gives). */
 export class Header {
-  /** @hidden The next header of the list. */
-  next: Header | null = null;
   constructor(
     /** The name as given (request header names are lower-case). */
     public name: string,
@@ -24,62 +26,81 @@ export class Header {
   ) {}
 }
 
-/** An ordered list of header lines, looked up case-insensitively, like the platform's `Headers`. */
+/** True if the `n` bytes at `p` and at `q` are equal ignoring ASCII case (header names are ASCII). */
+function equalsIgnoreCase(p: usize, q: usize, n: i32): bool {
+  for (let end = p + <usize>n; p < end; p++, q++) {
+    let x = <u32>load<u8>(p);
+    let y = <u32>load<u8>(q);
+    if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) - 0x61 > 25)) return false;
+  }
+  return true;
+}
+
+/**
+ * An ordered list of header lines, looked up case-insensitively, like the platform's `Headers`.
+ * The lines are kept in their wire encoding (guest-sdk/ABI.md): a request's are its input
+ * bytes as they came, a response's are sent as they are, and a line is decoded to strings
+ * only when it is read.
+ */
 export class Headers {
-  /** @hidden */
-  first: Header | null = null;
-  private last: Header | null = null;
+  /** @hidden The lines: (name:str value:str)*, each str a u32 length and UTF-8 bytes. */
+  lines: ByteBuffer;
+  /** @hidden The number of lines. */
+  count: i32 = 0;
+
+  constructor() {
+    this.lines = new ByteBuffer(0);
+  }
 
   /** The first value of header `name` (case-insensitive), or null. */
   get(name: string): string | null {
-    let h = this.first;
-    while (h !== null) {
-      if (equalsIgnoreCase(h.name, name)) return h.value;
-      h = h.next;
-    }
-    return null;
+    let key = utf8(name);
+    let p = this.find(key, this.lines.dataStart);
+    return p != 0 ? this.valueAt(p) : null;
   }
 
   /** Every value of header `name`, in order (a repeated header appears once per value). */
   getAll(name: string): string[] {
+    let key = utf8(name);
     let out = new Array<string>();
-    let h = this.first;
-    while (h !== null) {
-      if (equalsIgnoreCase(h.name, name)) out.push(h.value);
-      h = h.next;
+    for (let p = this.find(key, this.lines.dataStart); p != 0; p = this.find(key, next(next(p)))) {
+      out.push(this.valueAt(p));
     }
     return out;
   }
 
   /** True if header `name` is present. */
   has(name: string): bool {
-    return this.get(name) !== null;
+    return this.find(utf8(name), this.lines.dataStart) != 0;
   }
 
   /** Adds a line `name: value` after the others (e.g. a second set-cookie). */
   append(name: string, value: string): void {
-    let h = new Header(name, value);
-    let last = this.last;
-    if (last === null) this.first = h;
-    else last.next = h;
-    this.last = h;
+    this.lines.wireStr(name).wireStr(value);
+    this.count++;
+  }
+
+  /** @hidden Adds a line from UTF-8 bytes (the byte-level counterpart of `append`). */
+  add(name: Utf8, value: Utf8): void {
+    this.lines.u32(utf8Len(name)).utf8(name).u32(utf8Len(value)).utf8(value);
+    this.count++;
   }
 
   /** Removes every line of header `name`. */
   delete(name: string): void {
-    let prev: Header | null = null;
-    let h = this.first;
-    while (h !== null) {
-      let next = h.next;
-      if (equalsIgnoreCase(h.name, name)) {
-        if (prev === null) this.first = next;
-        else prev.next = next;
-      } else {
-        prev = h;
+    let key = utf8(name);
+    let old = this.lines;
+    let kept = new ByteBuffer(old.length);
+    let count = 0;
+    let end = old.dataStart + <usize>old.length;
+    for (let p = old.dataStart; p < end; p = next(next(p))) {
+      if (!nameIs(p, key)) {
+        kept.bytes(p, <i32>(next(next(p)) - p));
+        count++;
       }
-      h = next;
     }
-    this.last = prev;
+    this.lines = kept;
+    this.count = count;
   }
 
   /** Replaces every line of header `name` with one `name: value`. */
@@ -91,13 +112,36 @@ export class Headers {
   /** All lines, in order. */
   entries(): Header[] {
     let out = new Array<Header>();
-    let h = this.first;
-    while (h !== null) {
-      out.push(h);
-      h = h.next;
+    let end = this.lines.dataStart + <usize>this.lines.length;
+    for (let p = this.lines.dataStart; p < end; p = next(next(p))) {
+      out.push(new Header(readUtf8(p + 4, load<i32>(p)), this.valueAt(p)));
     }
     return out;
   }
+
+  /** The address of the first line at or after `p` named `key`, or 0. */
+  private find(key: ByteBuffer, p: usize): usize {
+    let end = this.lines.dataStart + <usize>this.lines.length;
+    for (; p < end; p = next(next(p))) if (nameIs(p, key)) return p;
+    return 0;
+  }
+
+  /** The value of the line at `p`, decoded. */
+  private valueAt(p: usize): string {
+    let v = next(p);
+    return readUtf8(v + 4, load<i32>(v));
+  }
+}
+
+/** The address just past the wire `str` at `p` (whose length was checked). */
+// @ts-ignore: decorator
+@inline function next(p: usize): usize {
+  return p + 4 + <usize>load<u32>(p);
+}
+
+/** True if the line at `p` is named `key` (ASCII case-insensitive). */
+function nameIs(p: usize, key: ByteBuffer): bool {
+  return load<i32>(p) == key.length && equalsIgnoreCase(p + 4, key.dataStart, key.length);
 }
 
 // ---- Request ---------------------------------------------------------------------------------
@@ -108,25 +152,11 @@ function find(base: usize, from: i32, to: i32, c: u32): i32 {
   return from;
 }
 
-/** Offset just past the wire `str` at offset `at` of `input` (aborts if it does not fit). */
+/** Offset just past the wire `str` at offset `at` of `input` (fails if it does not fit). */
 function skipField(input: ArrayBuffer, at: i32): i32 {
   let left = input.byteLength - at - 4; // at <= byteLength: it is the end of the previous field
-  if (left < 0 || load<u32>(changetype<usize>(input) + <usize>at) > <u32>left) abort("malformed input");
+  if (left < 0 || load<u32>(changetype<usize>(input) + <usize>at) > <u32>left) fail(MALFORMED);
   return at + 4 + load<i32>(changetype<usize>(input) + <usize>at);
-}
-
-/**
- * True if the `len` bytes at `p` are the characters [from, to) of `s`, which must be ASCII (a
- * non-ASCII character never matches). Compares without decoding: see Request#methodIs, #pathIs.
- */
-function asciiEquals(p: usize, len: i32, s: string, from: i32, to: i32): bool {
-  if (len != to - from) return false;
-  let q = changetype<usize>(s) + (<usize>from << 1);
-  for (let end = p + <usize>len; p < end; p++, q += 2) {
-    let c = <u32>load<u16>(q);
-    if (c != <u32>load<u8>(p) || c >= 0x80) return false;
-  }
-  return true;
 }
 
 /** An incoming HTTP request. */
@@ -138,7 +168,7 @@ export class Request {
   private bodyStart: i32 = 0; // where the body field begins; 0 until the headers were skipped
   private cachedHeaders: Headers | null = null;
 
-  /** @hidden Decodes an encoded request (aborts if it is malformed). Use `readRequest()`. */
+  /** @hidden Decodes an encoded request (fails if it is malformed). Use `readRequest()`. */
   constructor(private input: ArrayBuffer) {
     let base = changetype<usize>(input);
     let urlAt = skipField(input, 0);
@@ -168,44 +198,54 @@ export class Request {
     return n > 0 ? readUtf8(changetype<usize>(this.input) + <usize>this.path0, n) : "/";
   }
 
-  /** True if the method is `method` ("GET"), compared as bytes: cheaper than `req.method == "GET"`. */
-  methodIs(method: string): bool {
-    return asciiEquals(changetype<usize>(this.input) + 4, load<i32>(changetype<usize>(this.input)), method, 0, method.length);
+  /**
+   * True if the method is `method`: `req.methodIs(lit("GET"))` (or a string), compared as
+   * bytes: cheaper than `req.method == "GET"`, which decodes the method to a string first.
+   */
+  methodIs<T>(method: T): bool {
+    return bytesEqual(changetype<usize>(this.input) + 4, load<i32>(changetype<usize>(this.input)), toUtf8(method));
   }
 
   /**
-   * True if the path is exactly `path` (ASCII, still percent-encoded: "/health"), compared as
-   * bytes: cheaper than `req.path == "/health"`, which decodes the path to a string first.
+   * True if the path is exactly `path` (still percent-encoded): `req.pathIs(lit("/health"))`
+   * (or a string), compared as bytes: cheaper than `req.path == "/health"`.
    */
-  pathIs(path: string): bool {
+  pathIs<T>(path: T): bool {
+    let s = toUtf8(path);
     let n = this.path1 - this.path0;
-    if (n == 0) return path.length == 1 && load<u16>(changetype<usize>(path)) == 0x2f; // (no path: "/")
-    return asciiEquals(changetype<usize>(this.input) + <usize>this.path0, n, path, 0, path.length);
+    if (n == 0) return utf8Len(s) == 1 && load<u8>(utf8Ptr(s)) == 0x2f; // (no path: "/")
+    return bytesEqual(changetype<usize>(this.input) + <usize>this.path0, n, s);
   }
 
   /**
-   * The byte-level counterpart of `match(pattern, req.path)` for a pattern with one `:name`
-   * segment: `req.param("/accounts/:id/balance")` gives the `:id` segment of the path,
-   * percent-decoded, as UTF-8 bytes (null if the path does not match). The pattern is ASCII.
-   * It neither decodes the path nor builds strings, for the smallest modules; `match` is
-   * the general form.
+   * The byte-level counterpart of `match(pattern, req.path)`: `req.param(lit("/accounts/:id/balance"))`
+   * (or a string) gives the `:id` segment of the path (the last one, if the pattern has more),
+   * percent-decoded, as UTF-8 bytes; null if the path does not match or the pattern has no
+   * `:name`. It neither decodes the path nor builds strings; `match` is the general form.
    */
-  param(pattern: string): ByteBuffer | null {
-    let pat = changetype<usize>(pattern);
-    let patEnd = pat + (<usize>pattern.length << 1);
-    let colon = pat; // the ":" of the pattern
-    while (colon < patEnd && load<u16>(colon) != 0x3a) colon += 2;
-    let rest = colon; // where the pattern's :name segment ends
-    while (rest < patEnd && load<u16>(rest) != 0x2f) rest += 2;
+  param<T>(pattern: T): ByteBuffer | null {
+    let pat = toUtf8(pattern);
+    let q = utf8Ptr(pat);
+    let qEnd = q + <usize>utf8Len(pat);
     let p = changetype<usize>(this.input) + <usize>this.path0;
     let end = changetype<usize>(this.input) + <usize>this.path1;
-    let i = <i32>(colon - pat) >> 1;
-    if (!asciiEquals(p, min(i, <i32>(end - p)), pattern, 0, i)) return null;
-    p += <usize>i;
-    let s = p; // the segment is [s, p)
-    while (p < end && load<u8>(p) != 0x2f) p++;
-    if (p == s || !asciiEquals(p, <i32>(end - p), pattern, <i32>(rest - pat) >> 1, pattern.length)) return null;
-    return new ByteBuffer(<i32>(p - s)).percentDecoded(s, <i32>(p - s));
+    let s: usize = 0; // the segment is [s, e)
+    let e: usize = 0;
+    while (q < qEnd) {
+      let c = load<u8>(q++);
+      if (c == 0x3a) { // ":name" matches one non-empty path segment
+        while (q < qEnd && load<u8>(q) != 0x2f) q++;
+        s = p;
+        while (p < end && load<u8>(p) != 0x2f) p++;
+        if (p == s) return null;
+        e = p;
+      } else {
+        if (p == end || load<u8>(p) != c) return null;
+        p++;
+      }
+    }
+    if (p != end || s == 0) return null;
+    return new ByteBuffer(<i32>(e - s)).percentDecoded(s, <i32>(e - s));
   }
 
   /** Absolute URL as the function sees it: "http://{host}{path}?{query}". */
@@ -225,15 +265,10 @@ export class Request {
     let headers = this.cachedHeaders;
     if (headers === null) {
       headers = new Headers();
-      if (this.bodyAt == 0) abort("malformed input"); // (checks that the headers fit)
-      let base = changetype<usize>(this.input);
       let at = this.headersAt + 4;
-      for (let i = load<u32>(base + <usize>this.headersAt); i > 0; i--) {
-        let v = skipField(this.input, at);
-        let next = skipField(this.input, v);
-        headers.append(readUtf8(base + <usize>at + 4, v - at - 4), readUtf8(base + <usize>v + 4, next - v - 4));
-        at = next;
-      }
+      let lines = this.bodyAt - at; // (checks that the headers fit)
+      headers.lines.bytes(changetype<usize>(this.input) + <usize>at, lines);
+      headers.count = load<i32>(changetype<usize>(this.input) + <usize>this.headersAt);
       this.cachedHeaders = headers;
     }
     return headers;
@@ -245,10 +280,10 @@ export class Request {
     if (at == 0) {
       let input = this.input;
       let headersAt = this.headersAt;
-      if (headersAt + 4 > input.byteLength) abort("malformed input");
+      if (headersAt + 4 > input.byteLength) fail(MALFORMED);
       at = headersAt + 4;
       for (let i = load<u32>(changetype<usize>(input) + <usize>headersAt); i > 0; i--) at = skipField(input, skipField(input, at));
-      if (skipField(input, at) != input.byteLength) abort("malformed input");
+      if (skipField(input, at) != input.byteLength) fail(MALFORMED);
       this.bodyStart = at;
     }
     return at;
@@ -294,35 +329,37 @@ export class Response {
     this.body = body !== null ? utf8(body) : new ByteBuffer(0);
   }
 
-  /** A text body with content-type "text/plain; charset=utf-8". */
-  static text(body: string, status: i32 = 200): Response {
-    return new Response(body, status).appendHeader("content-type", "text/plain; charset=utf-8");
+  /**
+   * A text body with content-type "text/plain; charset=utf-8": a string, or UTF-8 bytes
+   * (`lit("ok")`, a ByteBuffer).
+   */
+  static text<T>(body: T, status: i32 = 200): Response {
+    return Response.of(body, status, lit("text/plain; charset=utf-8"));
   }
 
   /**
    * A JSON body with content-type "application/json": a JsonObject or JsonArray you built, a
-   * JsonValue you read, or a string or a ByteBuffer (UTF-8) that already holds JSON text.
+   * JsonValue you read, or JSON text: a string, or UTF-8 bytes (a ByteBuffer, e.g. built with
+   * ByteBuffer#jsonUtf8, or `lit("{}")`).
    */
   static json<T>(value: T, status: i32 = 200): Response {
-    let res = new Response(null, status);
-    let body = res.body;
-    if (isString<T>()) {
-      body.str(changetype<string>(value));
-    } else if (value instanceof ByteBuffer) {
-      res.body = value; // JSON text as UTF-8 bytes (e.g. built with ByteBuffer#jsonUtf8)
-    } else if (value instanceof JsonObject || value instanceof JsonArray) {
-      value.writeTo(body);
+    if (value instanceof JsonObject || value instanceof JsonArray) {
+      let res = Response.of(lit(""), status, lit("application/json"));
+      value.writeTo(res.body);
+      return res;
     } else if (value instanceof JsonValue) {
-      body.str(value.raw());
+      return Response.of(value.raw(), status, lit("application/json"));
+    } else if (isString<T>() || isInteger<T>() || value instanceof ByteBuffer) {
+      return Response.of(value, status, lit("application/json"));
     } else {
-      ERROR("Response.json takes a JsonObject, a JsonArray, a JsonValue or JSON text (string)");
+      ERROR("Response.json takes a JsonObject, a JsonArray, a JsonValue or JSON text (a string, a ByteBuffer, a Utf8)");
+      return changetype<Response>(0);
     }
-    return res.appendHeader("content-type", "application/json");
   }
 
-  /** An HTML body with content-type "text/html; charset=utf-8". */
-  static html(html: string, status: i32 = 200): Response {
-    return new Response(html, status).appendHeader("content-type", "text/html; charset=utf-8");
+  /** An HTML body with content-type "text/html; charset=utf-8" (a string or UTF-8 bytes). */
+  static html<T>(html: T, status: i32 = 200): Response {
+    return Response.of(html, status, lit("text/html; charset=utf-8"));
   }
 
   /** A binary body with the given content-type. */
@@ -334,17 +371,28 @@ export class Response {
 
   /** 404 with the text "not found". */
   static notFound(): Response {
-    return Response.text("not found", 404);
+    return Response.text(lit("not found"), 404);
   }
 
   /** 405 with the text "method not allowed" and an `allow` header. */
   static methodNotAllowed(allow: string): Response {
-    return Response.text("method not allowed", 405).appendHeader("allow", allow);
+    return Response.text(lit("method not allowed"), 405).appendHeader("allow", allow);
   }
 
   /** A redirect to `location` (302 unless given). */
   static redirect(location: string, status: i32 = 302): Response {
     return new Response(null, status).appendHeader("location", location);
+  }
+
+  /** A response with `body` (a string, a ByteBuffer or a Utf8) and one content-type line. */
+  private static of<T>(body: T, status: i32, contentType: Utf8): Response {
+    let res = new Response(null, status);
+    if (isString<T>()) res.body = utf8(changetype<string>(body));
+    else if (isInteger<T>()) res.body.utf8(<Utf8>body);
+    else if (idof<T>() == idof<ByteBuffer>()) res.body = changetype<ByteBuffer>(body); // as it is, not copied
+    else ERROR("a body is a string, a ByteBuffer or a Utf8 (lit(\"...\"))");
+    res.headers.add(CONTENT_TYPE, contentType);
+    return res;
   }
 
   /** Sets header `name`, replacing any lines of it; returns this (for chaining). */
@@ -365,15 +413,9 @@ export class Response {
    */
   encode(): ByteBuffer {
     let body = this.body;
-    let out = new ByteBuffer(body.length + 256).u32(this.status).u32(0);
-    let count = 0;
-    let h = this.headers.first;
-    while (h !== null) {
-      out.wireStr(h.name).wireStr(h.value);
-      count++;
-      h = h.next;
-    }
-    store<u32>(out.dataStart + 4, count);
-    return out.u32(body.length).bytes(body.dataStart, body.length);
+    let lines = this.headers.lines;
+    return new ByteBuffer(lines.length + body.length + 12)
+      .u32(this.status).u32(this.headers.count).append(lines)
+      .u32(body.length).append(body);
   }
 }

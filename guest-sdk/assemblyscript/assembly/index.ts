@@ -11,6 +11,7 @@
 // includes what is reachable: a module that uses no actor API carries none of it.
 
 import "./abort"; // edgehost_abort / edgehost_trace / edgehost_seed, the targets of --use
+export { fail } from "./abort";
 
 export { Header, Headers, Request, Response } from "./http";
 export { Handler, onFetch, serve, readRequest, writeResponse, edgehost_fetch } from "./fetch";
@@ -22,4 +23,4 @@ export { match, RouteParams, Router, RouteHandler } from "./router";
 export { StatefulActor, ActorContext } from "./actor";
 export { Storage, Transaction, ListOptions, StorageEntry } from "./storage";
 export { binding, ActorNamespace, ActorStub, ActorResult, ActorOutcome, ActorError, ActorJsonResult } from "./stub";
-export { ByteBuffer } from "./bytes";
+export { ByteBuffer, Utf8, lit, utf8Of, utf8Span, utf8Ptr, utf8Len } from "./bytes";

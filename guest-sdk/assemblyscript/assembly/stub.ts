@@ -17,11 +17,11 @@
 //
 // Byte-level (UTF-8 name in, JSON text out, nothing parsed), for the smallest modules:
 //
-//   let r = env.ACCOUNT.callJson(idBytes, "balance");   // ActorJsonResult: r.ok, r.json, r.errorAs("error")
+//   let r = env.ACCOUNT.callJson(idBytes, lit("balance"));  // ActorJsonResult: r.ok, r.json, r.errorAs(lit("error"))
 
 import { actor_call, random_fill, ACTOR_ERROR, CODEC_ERROR } from "./abi";
 import { resultBytes, lastError, errorBytes } from "./status";
-import { ByteBuffer } from "./bytes";
+import { ByteBuffer, Utf8, lit, utf8Of, toUtf8, utf8Ptr, utf8Len, readUtf8 } from "./bytes";
 import { JsonArray, JsonText } from "./json";
 import { JsonValue, readJsonString, jsonStringEnd, skipWs } from "./jsonread";
 
@@ -240,24 +240,30 @@ export class ActorJsonResult {
 
   /**
    * The error object with its `name` member renamed to `key` (ASCII, nothing to escape):
-   * `r.errorAs("error")` is `{"error": ..., "message": ...}`, ready for a response. Only for
+   * `r.errorAs(lit("error"))` (or a string) is `{"error": ..., "message": ...}`, ready for a response. Only for
    * a failed call (`!ok`).
    */
-  errorAs(key: string): ByteBuffer {
+  errorAs<K>(key: K): ByteBuffer {
+    let k = toUtf8(key);
     let b = this.json;
     let p = b.dataStart;
     let end = p + <usize>b.length;
     while (p < end && load<u8>(p) != 0x3a) p++; // the ":" after "name" (the first member)
-    return new ByteBuffer(b.length + key.length).str("{\"").str(key).byte(0x22).bytes(p, <i32>(end - p));
+    return new ByteBuffer(b.length + utf8Len(k) + 2).byte(0x7b).byte(0x22).utf8(k).byte(0x22).bytes(p, <i32>(end - p));
   }
 }
 
 /** The actor type behind one binding: makes stubs of class S (ActorStub or a generated one). */
 export class ActorNamespace<S> {
   constructor(
-    /** The binding name (e.g. "ACCOUNT"). */
-    public readonly binding: string
+    /** @hidden The binding name's UTF-8 bytes (`lit("ACCOUNT")`; see `binding()` for a string). */
+    public readonly bindingUtf8: Utf8
   ) {}
+
+  /** The binding name (e.g. "ACCOUNT"). */
+  get binding(): string {
+    return readUtf8(utf8Ptr(this.bindingUtf8), utf8Len(this.bindingUtf8));
+  }
 
   /** The stub of instance `name` (1-1024 bytes of UTF-8). */
   idFromName(name: string): S {
@@ -265,25 +271,28 @@ export class ActorNamespace<S> {
   }
 
   /**
-   * Calls `method` of instance `name` (UTF-8 bytes, e.g. from `Request#param`) with `args`, the
-   * JSON array of its arguments, and gives the result as JSON text, unparsed: the byte-level
-   * counterpart of `idFromName(name).call(method, args)`, for the smallest modules. The error
-   * names are those of `ActorError`.
+   * Calls `method` of instance `name` with `args`, the JSON array of its arguments, and gives
+   * the result as JSON text, unparsed: the byte-level counterpart of
+   * `idFromName(name).call(method, args)`, for the smallest modules. `name` is UTF-8 bytes
+   * (a ByteBuffer, e.g. from `Request#param`, or a Utf8) or a string; `method` and `args` are
+   * strings or UTF-8 bytes (`lit("balance")`, `lit("[100]")`; `args` defaults to `[]`). The error names are those of
+   * `ActorError`.
    */
-  callJson(name: ByteBuffer, method: string, args: string = "[]"): ActorJsonResult {
-    let buf = new ByteBuffer(128).str(this.binding);
-    let n = buf.length;
-    buf.append(name).str(method);
-    let m = n + name.length;
-    let a = buf.length;
-    buf.str(args);
-    let p = <i32>buf.dataStart;
-    let rc = actor_call(p, n, p + n, name.length, p + m, a - m, p + a, buf.length - a);
+  callJson<N, M, A = Utf8>(name: N, method: M, args: A = lit("[]")): ActorJsonResult {
+    let id = toUtf8(name);
+    let m = toUtf8(method);
+    let a = toUtf8(args);
+    let b = this.bindingUtf8;
+    let rc = actor_call(
+      <i32>utf8Ptr(b), utf8Len(b), <i32>utf8Ptr(id), utf8Len(id),
+      <i32>utf8Ptr(m), utf8Len(m), <i32>utf8Ptr(a), utf8Len(a)
+    );
     if (rc >= 0) return new ActorJsonResult(true, resultBytes(rc));
     let error = errorBytes();
     if (rc != ACTOR_ERROR) { // a message, not yet an error object
-      error = new ByteBuffer(error.length + 48).str("{\"name\":\"").str(rc == CODEC_ERROR ? "Codec" : "Actor")
-        .str("Error\",\"message\":").jsonUtf8(error).byte(0x7d);
+      error = new ByteBuffer(error.length + 48)
+        .utf8(rc == CODEC_ERROR ? lit("{\"name\":\"CodecError\",\"message\":") : lit("{\"name\":\"ActorError\",\"message\":"))
+        .jsonUtf8(error).byte(0x7d);
     }
     return new ActorJsonResult(false, error);
   }
@@ -296,7 +305,7 @@ export class ActorNamespace<S> {
 
 /** The actor type behind `[[actors]] binding = name` of this function's manifest (untyped stubs). */
 export function binding(name: string): ActorNamespace<ActorStub> {
-  return new ActorNamespace<ActorStub>(name);
+  return new ActorNamespace<ActorStub>(utf8Of(name));
 }
 
 /** 32 lower-case hex characters from 16 CSPRNG bytes. */

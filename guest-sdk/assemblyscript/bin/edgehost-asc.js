@@ -24,6 +24,7 @@ import fs from "node:fs";
 import path from "node:path";
 import asc from "assemblyscript/asc";
 import ActorTransform from "../transform/actors.js";
+import LiteralsTransform from "../transform/literals.js";
 
 // ABI v1 imports, module "edgehost_v1" (guest-sdk/ABI.md): name -> [params, results].
 const ABI_MODULE = "edgehost_v1";
@@ -204,15 +205,23 @@ function leb(n) {
 }
 
 /**
- * Drops the data segments that hold nothing but the allocator word (BLOCK.mmInfo) of a static
- * string. asc lays out every string literal as a runtime object (mmInfo, gcInfo, gcInfo2, rtId,
- * rtSize, payload) and emits the non-zero mmInfo as a segment of its own, 12 bytes before the
- * segment with rtId = 2 (String) and the text. The allocator reads mmInfo only for heap blocks
- * it frees or resizes; strings are immutable and static ones are never freed or resized (the
- * `minimal` runtime's collector links static objects but never sizes them), so the word is
- * dead. Each dropped segment saves about 7 bytes. Applied only when every data segment is
- * active with a constant offset (asc's layout); otherwise the module is left as it is.
+ * Rewrites the data section smaller, with the same memory contents at instantiation:
+ *
+ * 1. Drops the segments that hold nothing but the allocator word (BLOCK.mmInfo) of a static
+ *    string. asc lays out every string literal as a runtime object (mmInfo, gcInfo, gcInfo2,
+ *    rtId, rtSize, payload) and emits the non-zero mmInfo as a segment of its own, 12 bytes
+ *    before the segment with rtId = 2 (String) and the text. The allocator reads mmInfo only
+ *    for heap blocks it frees or resizes; strings are immutable and static ones are never
+ *    freed or resized (the `minimal` runtime's collector links static objects but never sizes
+ *    them), so the word is dead.
+ * 2. Merges segments that are adjacent in memory, or apart by fewer zero bytes than a segment
+ *    header costs (memory starts zeroed, so writing the gap's zeros changes nothing). asc emits
+ *    one segment per `memory.data` (each `lit("...")`), laid out back to back.
+ *
+ * Applied only when every data segment is active with a constant offset (asc's layout);
+ * otherwise the module is left as it is.
  */
+const MERGE_GAP = 6; // a segment header: flags, i32.const, offset (2-3 bytes), end, size
 function shrink(bytes) {
   const secs = sections(bytes);
   const data = secs.find((s) => s.id === 11);
@@ -220,7 +229,6 @@ function shrink(bytes) {
   const r = reader(bytes, data.start);
   const segments = [];
   for (let n = r.leb(); n > 0; n--) {
-    const begin = r.pos;
     const flags = r.leb();
     if (flags !== 0 || bytes[r.pos] !== 0x41) return bytes; // not `active, i32.const`
     r.pos++;
@@ -229,22 +237,40 @@ function shrink(bytes) {
     if (shift < 32 && (b & 0x40)) offset |= -1 << shift;
     if (bytes[r.pos++] !== 0x0b) return bytes;
     const size = r.leb();
-    segments.push({ offset, size, payload: r.pos, begin, end: r.pos + size });
+    segments.push({ offset, payload: bytes.subarray(r.pos, r.pos + size) });
     r.pos += size;
   }
   const starts = new Map(segments.map((s) => [s.offset, s]));
-  const dead = new Set(segments.filter((s) => {
+  const live = segments.filter((s) => {
     const text = starts.get(s.offset + 12);
-    return s.size <= 4 && text && text.size >= 8 && bytes.readUInt32LE(text.payload) === 2;
-  }));
-  if (!dead.size) return bytes;
-  const kept = segments.filter((s) => !dead.has(s));
-  const body = Buffer.concat([Buffer.from(leb(kept.length)), ...kept.map((s) => bytes.subarray(s.begin, s.end))]);
+    return !(s.payload.length <= 4 && text && text.payload.length >= 8 && text.payload.readUInt32LE(0) === 2);
+  }).sort((x, y) => x.offset - y.offset);
+  const merged = [];
+  for (const s of live) {
+    const last = merged[merged.length - 1];
+    const gap = last ? s.offset - (last.offset + last.payload.length) : -1;
+    if (gap >= 0 && gap <= MERGE_GAP) last.payload = Buffer.concat([last.payload, Buffer.alloc(gap), s.payload]);
+    else merged.push({ offset: s.offset, payload: s.payload });
+  }
+  if (merged.length === segments.length) return bytes;
+  const sleb = (n) => { // signed LEB128 of an i32
+    const out = [];
+    for (;;) {
+      const byte = n & 0x7f;
+      n >>= 7;
+      if ((n === 0 && !(byte & 0x40)) || (n === -1 && (byte & 0x40))) { out.push(byte); return out; }
+      out.push(byte | 0x80);
+    }
+  };
+  const body = Buffer.concat([
+    Buffer.from(leb(merged.length)),
+    ...merged.flatMap((s) => [Buffer.from([0, 0x41, ...sleb(s.offset), 0x0b, ...leb(s.payload.length)]), s.payload]),
+  ]);
   const parts = [bytes.subarray(0, 8)];
   for (const s of secs) {
     let payload = bytes.subarray(s.start, s.end);
     if (s === data) payload = body;
-    else if (s.id === 12) payload = Buffer.from(leb(kept.length)); // datacount
+    else if (s.id === 12) payload = Buffer.from(leb(merged.length)); // datacount
     parts.push(Buffer.from([s.id, ...leb(payload.length)]), payload);
   }
   return Buffer.concat(parts);
@@ -324,7 +350,7 @@ async function compile(runtime) {
   let diagnostics = "";
   const stderr = { write(chunk) { diagnostics += chunk; return true; } };
   ActorTransform.autoRuntime = runtime === DEFAULT_RUNTIME;
-  const { error } = await asc.main(ascArgs, { stdout: process.stdout, stderr, transforms: [ActorTransform] });
+  const { error } = await asc.main(ascArgs, { stdout: process.stdout, stderr, transforms: [ActorTransform, LiteralsTransform] });
   return { ascArgs, error, diagnostics };
 }
 

@@ -176,6 +176,7 @@ export function generate(doc) {
     classes.push(out.join("\n"));
   }
 
+  if (bindings.length) used.add("lit");
   const lines = [
     HEADER,
     "//",
@@ -185,13 +186,13 @@ export function generate(doc) {
     "",
     ...classes.flatMap((c) => [c, ""]),
     "/** The actor bindings of this function. */",
-    "export class Env {",
+    "export namespace env {",
   ];
   for (const b of bindings) {
     lines.push(`  /** [[actors]] binding = "${b.binding}", type = "${b.type}" */`);
-    lines.push(`  readonly ${b.binding}: ActorNamespace<${b.type}Stub> = new ActorNamespace<${b.type}Stub>(${JSON.stringify(b.binding)});`);
+    lines.push(`  export const ${b.binding}: ActorNamespace<${b.type}Stub> = new ActorNamespace<${b.type}Stub>(lit(${JSON.stringify(b.binding)}));`);
   }
-  lines.push("}", "", "export const env = new Env();", "");
+  lines.push("}", "");
   return lines.join("\n");
 }
 

@@ -126,9 +126,15 @@ function sdkSource(parser, kind, name) {
 // could point at a new object. Otherwise the module gets the `minimal` runtime and a GC run
 // after every turn. These are the checks; each returns the first reason it finds, or null.
 
-/** A constant that holds no heap object: a number, string, bool or null literal. */
+/**
+ * A constant that holds no heap object: a number, string, bool or null literal, or
+ * `lit("...")` (static UTF-8 bytes, a u64 value: see transform/literals.js).
+ */
 function isConstant(expr) {
   if (!expr) return false;
+  if (expr.kind === NodeKind.Call && expr.expression.kind === NodeKind.Identifier && expr.expression.text === "lit") {
+    return expr.args.length === 1 && expr.args[0].kind === NodeKind.Literal && expr.args[0].literalKind === LiteralKind.String;
+  }
   if (expr.kind === NodeKind.True || expr.kind === NodeKind.False || expr.kind === NodeKind.Null) return true;
   if (expr.kind === NodeKind.Literal) {
     return expr.literalKind === LiteralKind.Integer || expr.literalKind === LiteralKind.Float ||

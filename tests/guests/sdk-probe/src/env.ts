@@ -2,7 +2,7 @@
 //
 // The typed `env` of this function: one property per [[actors]] binding of telnyx.toml.
 // Regenerate with `npm run types` (edgehost types) when a binding or an actor's methods change.
-import { ActorNamespace, ActorOutcome, ActorResult, ActorStub, JsonArray, JsonText, JsonValue } from "edgehost-sdk/assembly";
+import { ActorNamespace, ActorOutcome, ActorResult, ActorStub, JsonArray, JsonText, JsonValue, lit } from "edgehost-sdk/assembly";
 
 /** An instance of Probe (env.PROBE): one method per public method of Probe. */
 export class ProbeStub extends ActorStub {
@@ -168,13 +168,11 @@ export class BootedStub extends ActorStub {
 export class GhostStub extends ActorStub {}
 
 /** The actor bindings of this function. */
-export class Env {
+export namespace env {
   /** [[actors]] binding = "PROBE", type = "Probe" */
-  readonly PROBE: ActorNamespace<ProbeStub> = new ActorNamespace<ProbeStub>("PROBE");
+  export const PROBE: ActorNamespace<ProbeStub> = new ActorNamespace<ProbeStub>(lit("PROBE"));
   /** [[actors]] binding = "BOOTED", type = "Booted" */
-  readonly BOOTED: ActorNamespace<BootedStub> = new ActorNamespace<BootedStub>("BOOTED");
+  export const BOOTED: ActorNamespace<BootedStub> = new ActorNamespace<BootedStub>(lit("BOOTED"));
   /** [[actors]] binding = "GHOST", type = "Ghost" */
-  readonly GHOST: ActorNamespace<GhostStub> = new ActorNamespace<GhostStub>("GHOST");
+  export const GHOST: ActorNamespace<GhostStub> = new ActorNamespace<GhostStub>(lit("GHOST"));
 }
-
-export const env = new Env();

@@ -9,6 +9,7 @@
 import {
   Request, Response, Router, RouteParams, JsonObject, JsonArray, JsonValue, JsonText,
   ActorOutcome, ActorResult, ActorError, binding, envVar, log, nowMs, randomBytes, ByteBuffer,
+  Utf8, lit, lit as literal,
 } from "edgehost-sdk/assembly";
 import { env } from "./env";
 import { tricky } from "./probe";
@@ -51,6 +52,8 @@ export function fetch(req: Request): Response {
     .get("/log-flood/:count", logFlood)
     .get("/abort", abortFetch)
     .get("/misc", misc)
+    .get("/lit", literals)
+    .get("/lit-text", litText)
     .handle(req);
 }
 
@@ -334,16 +337,40 @@ function abortFetch(req: Request, p: RouteParams): Response {
  */
 function rawCall(req: Request, p: RouteParams): Response {
   const binding = p.get("binding");
-  const name = req.param(binding == "GHOST" ? "/raw-call/GHOST/:name" : "/raw-call/PROBE/:name");
+  // a Utf8 pattern (lit) for PROBE, a string pattern (encoded at run time) for GHOST
+  const name = binding == "GHOST" ? req.param("/raw-call/GHOST/:name") : req.param(lit("/raw-call/PROBE/:name"));
   if (name === null) return Response.text("req.param did not match", 500);
   const ns = binding == "GHOST" ? env.GHOST.callJson(name, req.query, req.text()) : env.PROBE.callJson(name, req.query, req.text());
   const out = new ByteBuffer().str('{"name":').jsonUtf8(name).str(',"ok":').str(ns.ok ? "true" : "false")
     .str(',"json":').append(ns.ok ? ns.json : ns.errorAs("error"))
-    .str(',"GET":').str(req.methodIs("GET") ? "true" : "false")
+    .str(',"GET":').str(req.methodIs(lit("GET")) ? "true" : "false")
     .str(',"POST":').str(req.methodIs("POST") ? "true" : "false")
     .str(',"pathIs":').str(req.pathIs(req.path) ? "true" : "false")
-    .str(',"pathIs x":').str(req.pathIs("/x") ? "true" : "false").str("}");
+    .str(',"pathIs x":').str(req.pathIs(lit("/x")) ? "true" : "false").str("}");
   return Response.json(out);
+}
+
+/** `src` as a JSON string, through ByteBuffer#utf8 and #jsonUtf8. */
+function quoted(src: Utf8): ByteBuffer {
+  return new ByteBuffer().jsonUtf8(new ByteBuffer().utf8(src));
+}
+
+/**
+ * lit("..."): {"ascii", "unicode", "empty", "alias" (imported as `literal`), "runtime" (lit of
+ * the query string: not a literal, encoded at run time)}, each the text of its bytes.
+ */
+function literals(req: Request, p: RouteParams): Response {
+  const out = new ByteBuffer().str('{"ascii":').append(quoted(lit("plain ascii")))
+    .str(',"unicode":').append(quoted(lit("lit: é 😀 ✓")))
+    .str(',"empty":').append(quoted(lit("")))
+    .str(',"alias":').append(quoted(literal("through an alias")))
+    .str(',"runtime":').append(quoted(lit(req.query))).str("}");
+  return Response.json(out);
+}
+
+/** Response.text with a Utf8 body and a status. */
+function litText(req: Request, p: RouteParams): Response {
+  return Response.text(lit("lit text é"), 202);
 }
 
 function misc(req: Request, p: RouteParams): Response {

@@ -2,7 +2,7 @@
 //
 // The typed `env` of this function: one property per [[actors]] binding of telnyx.toml.
 // Regenerate with `npm run types` (edgehost types) when a binding or an actor's methods change.
-import { ActorNamespace, ActorResult, ActorStub, JsonArray } from "edgehost-sdk/assembly";
+import { ActorNamespace, ActorResult, ActorStub, JsonArray, lit } from "edgehost-sdk/assembly";
 
 /** An instance of {{Type}} (env.{{BINDING}}): one method per public method of {{Type}}. */
 export class {{Type}}Stub extends ActorStub {
@@ -17,9 +17,7 @@ export class {{Type}}Stub extends ActorStub {
 }
 
 /** The actor bindings of this function. */
-export class Env {
+export namespace env {
   /** [[actors]] binding = "{{BINDING}}", type = "{{Type}}" */
-  readonly {{BINDING}}: ActorNamespace<{{Type}}Stub> = new ActorNamespace<{{Type}}Stub>("{{BINDING}}");
+  export const {{BINDING}}: ActorNamespace<{{Type}}Stub> = new ActorNamespace<{{Type}}Stub>(lit("{{BINDING}}"));
 }
-
-export const env = new Env();
