@@ -132,8 +132,9 @@ function sdkSource(parser, kind, name) {
  */
 function isConstant(expr) {
   if (!expr) return false;
-  if (expr.kind === NodeKind.Call && expr.expression.kind === NodeKind.Identifier && expr.expression.text === "lit") {
-    return expr.args.length === 1 && expr.args[0].kind === NodeKind.Literal && expr.args[0].literalKind === LiteralKind.String;
+  if (expr.kind === NodeKind.Call && expr.expression.kind === NodeKind.Identifier) {
+    return expr.args.length === 1 && expr.args[0].kind === NodeKind.Literal &&
+      expr.args[0].literalKind === LiteralKind.String && isSdkLit(expr.range.source, expr.expression.text);
   }
   if (expr.kind === NodeKind.True || expr.kind === NodeKind.False || expr.kind === NodeKind.Null) return true;
   if (expr.kind === NodeKind.Literal) {
@@ -142,6 +143,13 @@ function isConstant(expr) {
   }
   if (expr.kind === NodeKind.UnaryPrefix || expr.kind === NodeKind.Parenthesized) return isConstant(expr.operand || expr.expression);
   return false;
+}
+
+/** True if `name` is the SDK's `lit` in `source`: imported from edgehost-sdk under that name. */
+function isSdkLit(source, name) {
+  return source.statements.some((st) => st.kind === NodeKind.Import && st.declarations &&
+    /(^|\/)edgehost-sdk(\/|$)/.test(st.path.value) &&
+    st.declarations.some((d) => d.foreignName.text === "lit" && d.name.text === name));
 }
 
 /** `new C(...)` of a user class C whose objects cannot change: readonly fields holding constants or ActorNamespaces. */
