@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio.to_thread
-from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
 from edgehost.function_logs import FunctionLogs
-from edgehost.http.function_traffic import FunctionTraffic, host_error, resolve_target
+from edgehost.http.function_traffic import FunctionTraffic, header, host_error, resolve_target
 from edgehost.metrics import Metrics
 from edgehost.registry import actor_types
 from edgehost.registry.accounts import Accounts
@@ -102,11 +101,11 @@ class HostApp:
         if path == HOST_PREFIX or path.startswith(HOST_PREFIX + "/"):
             await self._host_route(path, scope, receive, send)
             return
-        request = Request(scope, receive)
         # The guest gets the path as the client sent it, still percent-encoded (ABI.md):
         # decoding here would turn "a%2Fb" into two segments and decode "%252F" twice.
         raw_path = (scope.get("raw_path") or path.encode()).decode("latin-1")
-        target = resolve_target(request.headers.get("host", ""), raw_path, self._base_domain)
+        host_header = (header(scope, b"host") or b"").decode("latin-1")
+        target = resolve_target(host_header, raw_path, self._base_domain)
         if target is None:
             response = host_error(
                 404, "not_found", f"no route {path!r}: address a function by Host header "
@@ -114,7 +113,8 @@ class HostApp:
         elif isinstance(target, str):
             response = host_error(404, "not_found", target)
         else:
-            response = await self._traffic.handle(request, target)
+            await self._traffic.handle(scope, receive, send, target)
+            return
         await response(scope, receive, send)
 
     async def _host_route(self, path: str, scope, receive, send) -> None:
@@ -134,10 +134,6 @@ class HostApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    # Guest work runs on worker threads; a caller waiting in an actor mailbox
-                    # holds one.
-                    limiter = anyio.to_thread.current_default_thread_limiter()
-                    limiter.total_tokens = self.host.config.worker_threads
                     self.host.start()
                     threading.Thread(target=self.admin_app, name="edgehost-admin-warmup",
                                      daemon=True).start()
@@ -146,6 +142,7 @@ class HostApp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self._traffic.close()
                 self.host.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

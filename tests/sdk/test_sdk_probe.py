@@ -511,6 +511,13 @@ def test_request_fields(probe: Probe):
     }
 
 
+def test_header_bytes_beyond_ascii_reach_the_guest_as_utf8(probe: Probe):
+    # HTTP/1.1 header values are ISO-8859-1 (obs-text); the ABI promises UTF-8, so the host
+    # transcodes: the byte 0xE9 arrives as "é" (C3 A9), never as an invalid UTF-8 byte.
+    out = probe.json("GET", "/request", headers=[("X-Probe", b"caf\xe9")])
+    assert out["X-Probe"] == "café"
+
+
 def test_request_without_query_or_body_and_with_a_body_that_is_not_json(probe: Probe):
     out = probe.json("GET", "/request")
     assert (out["method"], out["query"], out["text"], out["bodyLength"], out["json"]) == \

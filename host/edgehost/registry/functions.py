@@ -101,6 +101,9 @@ class Functions:
         self._owners = env.db(actor_types.OWNERS_DB)
         # func_id -> Deployment; dropped whenever that function is shipped or deleted.
         self._deployments: dict[str, Deployment] = {}
+        # slug -> func_id of functions routed to since start. A slug embeds its function's id,
+        # so an entry never goes stale: a deleted function just has no deployment.
+        self._slug_ids: dict[str, str] = {}
         self._deployments_lock = threading.Lock()
 
     # ------------------------------------------------------------------ records
@@ -309,14 +312,20 @@ class Functions:
     # ------------------------------------------------------------------ routing
 
     def cached_deployment(self, slug: str) -> Deployment | None:
-        """The deployment if it is already loaded: cheap enough for the event loop."""
-        func_id = self._env.read(lambda txn: txn.get(slug.encode(), db=self._slugs))
-        return self._deployments.get(func_id.decode()) if func_id else None
+        """The deployment if it is already loaded, from memory only: the event loop calls it
+        for every request, and an LMDB read there would let go of the GIL (py-lmdb drops it),
+        which under load costs a wait for the worker threads to hand it back."""
+        func_id = self._slug_ids.get(slug)
+        return self._deployments.get(func_id) if func_id else None
 
     def deployment(self, slug: str) -> Deployment | None:
         """The live deployment a Host label names, or None (unknown, or never shipped)."""
-        func_id = self._env.read(lambda txn: txn.get(slug.encode(), db=self._slugs))
-        return self.deployment_by_id(func_id.decode()) if func_id else None
+        raw = self._env.read(lambda txn: txn.get(slug.encode(), db=self._slugs))
+        if raw is None:
+            return None
+        func_id = raw.decode()
+        self._slug_ids[slug] = func_id
+        return self.deployment_by_id(func_id)
 
     def owner_deployment(self, account_id: str, type_: str) -> Deployment | None:
         """The deployment of the function that owns `type_` on this account, if any."""

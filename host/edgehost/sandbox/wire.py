@@ -13,7 +13,6 @@ import struct
 from dataclasses import dataclass
 
 _U32 = struct.Struct("<I")
-_FORBIDDEN_HEADER_CHARS = frozenset("\r\n\0")
 MAX_RESPONSE_HEADERS = 256
 
 
@@ -42,15 +41,31 @@ def _put(out: list[bytes], data: bytes) -> None:
 
 
 def encode_request(request: GuestRequest) -> bytes:
+    return encode_raw_request(
+        request.method.encode(), request.url.encode(),
+        [(name.lower().encode("utf-8", "surrogateescape"), value.encode("utf-8", "surrogateescape"))
+         for name, value in request.headers],
+        request.body)
+
+
+def encode_raw_request(method: bytes, url: bytes, headers: list[tuple[bytes, bytes]],
+                       body: bytes) -> bytes:
+    """The request as bytes already: header names lower-case, everything UTF-8 (see
+    `http_bytes_to_utf8` for bytes as an HTTP server has them)."""
     out: list[bytes] = []
-    _put(out, request.method.encode())
-    _put(out, request.url.encode())
-    out.append(_U32.pack(len(request.headers)))
-    for name, value in request.headers:
-        _put(out, name.lower().encode("utf-8", "surrogateescape"))
-        _put(out, value.encode("utf-8", "surrogateescape"))
-    _put(out, request.body)
+    _put(out, method)
+    _put(out, url)
+    out.append(_U32.pack(len(headers)))
+    for name, value in headers:
+        _put(out, name)
+        _put(out, value)
+    _put(out, body)
     return b"".join(out)
+
+
+def http_bytes_to_utf8(raw: bytes) -> bytes:
+    """HTTP/1.1 header bytes (ISO-8859-1, RFC 9110 obs-text) as the UTF-8 the ABI promises."""
+    return raw if raw.isascii() else raw.decode("latin-1").encode("utf-8")
 
 
 def encode_response(response: GuestResponse) -> bytes:
@@ -64,38 +79,48 @@ def encode_response(response: GuestResponse) -> bytes:
 
 
 class _Reader:
+    """Reads an untrusted encoded response. `what` names the field for the error message; it
+    may be a callable that makes the name, so that the hot path formats no strings."""
+
     def __init__(self, data: bytes) -> None:
         self._data = memoryview(data)
         self._pos = 0
 
-    def u32(self, what: str) -> int:
+    def u32(self, what) -> int:
         if self._pos + 4 > len(self._data):
-            raise MalformedResponse(f"response ends inside {what}")
+            raise MalformedResponse(f"response ends inside {_name(what)}")
         (value,) = _U32.unpack_from(self._data, self._pos)
         self._pos += 4
         return value
 
-    def bytes(self, what: str) -> bytes:
-        length = self.u32(f"the length of {what}")
+    def bytes(self, what) -> bytes:
+        if self._pos + 4 > len(self._data):
+            raise MalformedResponse(f"response ends inside the length of {_name(what)}")
+        (length,) = _U32.unpack_from(self._data, self._pos)
+        self._pos += 4
         if self._pos + length > len(self._data):
-            raise MalformedResponse(
-                f"{what} claims {length} bytes but only {len(self._data) - self._pos} remain")
+            raise MalformedResponse(f"{_name(what)} claims {length} bytes but only "
+                                    f"{len(self._data) - self._pos} remain")
         value = bytes(self._data[self._pos:self._pos + length])
         self._pos += length
         return value
 
-    def header_text(self, what: str) -> str:
+    def header_text(self, what) -> str:
         raw = self.bytes(what)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise MalformedResponse(f"{what} is not valid UTF-8") from None
-        if _FORBIDDEN_HEADER_CHARS.intersection(text):
-            raise MalformedResponse(f"{what} {text[:64]!r} contains CR, LF or NUL")
+            raise MalformedResponse(f"{_name(what)} is not valid UTF-8") from None
+        if "\r" in text or "\n" in text or "\0" in text:
+            raise MalformedResponse(f"{_name(what)} {text[:64]!r} contains CR, LF or NUL")
         return text
 
     def at_end(self) -> bool:
         return self._pos == len(self._data)
+
+
+def _name(what) -> str:
+    return what() if callable(what) else what
 
 
 def decode_response(data: bytes) -> GuestResponse:
@@ -108,10 +133,10 @@ def decode_response(data: bytes) -> GuestResponse:
         raise MalformedResponse(f"{count} headers exceeds the limit of {MAX_RESPONSE_HEADERS}")
     headers = []
     for i in range(count):
-        name = reader.header_text(f"header {i} name")
+        name = reader.header_text(lambda i=i: f"header {i} name")
         if not name:
             raise MalformedResponse(f"header {i} has an empty name")
-        headers.append((name, reader.header_text(f"header {i} value")))
+        headers.append((name, reader.header_text(lambda i=i: f"header {i} value")))
     body = reader.bytes("the body")
     if not reader.at_end():
         raise MalformedResponse("trailing bytes after the body")
