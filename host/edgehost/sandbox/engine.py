@@ -15,22 +15,30 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from ctypes import CFUNCTYPE, POINTER, byref, c_void_p, cast, memmove, string_at
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Callable
 
 import wasmtime
+# wasmtime-py's raw C API, for the two calls every request makes (see _raw_host_function and
+# _call_entry): its public Func.__call__ and host-function trampoline convert every value
+# through Val/ValType objects, 49 C calls for a hello request, each of which lets go of the GIL.
+from wasmtime import _ffi as ffi
 
 from edgehost.config import SandboxLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox.abi import (
+    ACTOR_CALL_EXPORT,
+    ACTOR_INIT_EXPORT,
     FETCH_EXPORT,
     HOST_IMPORTS,
     IMPORT_MODULE,
     INITIALIZE_EXPORT,
     MEMORY_EXPORT,
     ImportSignature,
+    Status,
 )
 from edgehost.sandbox.imports import IMPLEMENTATIONS, guarded
 from edgehost.sandbox.invocation import Invocation, InvocationStack
@@ -69,6 +77,10 @@ class InvocationResult:
         return bytes(self.invocation.output)
 
 
+# The guest entry points the host calls, all `() -> i32` (ABI.md, "Guest exports").
+ENTRY_POINTS = (FETCH_EXPORT, ACTOR_INIT_EXPORT, ACTOR_CALL_EXPORT)
+
+
 @dataclass
 class CompiledModule:
     module_hash: str
@@ -76,6 +88,9 @@ class CompiledModule:
     pre: wasmtime.InstancePre
     exports: frozenset[str]
     memory_min_bytes: int
+    # The ENTRY_POINTS this module exports with the type `() -> i32`, checked at load: only
+    # these may be called through _call_entry, which trusts the type.
+    entry_points: frozenset[str] = frozenset()
 
 
 def module_hash(wasm: bytes) -> str:
@@ -139,11 +154,20 @@ class Sandbox:
 
     def _build_linker(self) -> wasmtime.Linker:
         linker = wasmtime.Linker(self._engine)
+        module = IMPORT_MODULE.encode()
+        self._host_callbacks = []  # ctypes callbacks must live as long as the linker
         for name, sig in HOST_IMPORTS.items():
             functype = wasmtime.FuncType([_valtype(p) for p in sig.params],
                                          [_valtype(r) for r in sig.results])
-            linker.define_func(IMPORT_MODULE, name, functype,
-                               guarded(name, IMPLEMENTATIONS[name], self._stack))
+            callback = ffi.wasmtime_func_unchecked_callback_t(
+                _raw_host_function(guarded(name, IMPLEMENTATIONS[name], self._stack), sig))
+            self._host_callbacks.append(callback)
+            field = name.encode()
+            error = ffi.wasmtime_linker_define_func_unchecked(
+                linker.ptr(), module, len(module), field, len(field), functype.ptr(), callback,
+                None, CFUNCTYPE(None, c_void_p)())  # no data, so no finalizer (a NULL one)
+            if error:
+                raise wasmtime.WasmtimeError._from_ptr(error)
         return linker
 
     # ---------------------------------------------------------------- ship time
@@ -206,8 +230,11 @@ class Sandbox:
                 problems.append(f"export '{name}' must be a function {want}")
         if problems:
             raise ModuleRejected(problems)
+        entry_points = frozenset(
+            name for name in ENTRY_POINTS if isinstance(exports.get(name), wasmtime.FuncType)
+            and _signature_of(exports[name]).render() == "() -> i32")
         return CompiledModule(digest, module, self._linker.instantiate_pre(module),
-                              frozenset(exports), memory_min)
+                              frozenset(exports), memory_min, entry_points)
 
     # ---------------------------------------------------------------- compiled cache
 
@@ -334,7 +361,11 @@ class GuestInstance:
                 self._instantiate(invocation)
             invocation.memory = self._memory
             assert self._exports is not None
-            rc = self._exports[entry](self._store)
+            func = self._exports[entry]
+            if entry in self._compiled.entry_points and isinstance(func, wasmtime.Func):
+                rc = _call_entry(self._store, func)
+            else:  # not an ABI entry point: the checked call (which refuses a wrong type)
+                rc = func(self._store)
             outcome = Outcome.OK if rc == 0 else Outcome.GUEST_ERROR
             detail = "" if rc == 0 else f"{entry} returned {rc}"
         except wasmtime.Trap as trap:
@@ -353,7 +384,7 @@ class GuestInstance:
         # A start function runs inside instantiate(), under the deadline set by `run`.
         instance = self._compiled.pre.instantiate(self._store)
         exports = instance.exports(self._store)
-        self._memory = GuestMemory(self._store, exports[MEMORY_EXPORT])
+        self._memory = GuestMemory(self._store, _RawMemory(exports[MEMORY_EXPORT]))
         invocation.memory = self._memory
         if INITIALIZE_EXPORT in self._compiled.exports:
             exports[INITIALIZE_EXPORT](self._store)
@@ -363,6 +394,66 @@ class GuestInstance:
         self._exports = None
         self._memory = None
         self._store.close()
+
+
+def _raw_host_function(host_function: Callable[..., int], sig: ImportSignature):
+    """A host import as wasmtime's unchecked callback: the arguments and the result pass in
+    one array of raw values, with no conversion objects. `host_function` (imports.guarded)
+    never raises; the `except` is the last line of defence, because an exception cannot cross
+    into wasmtime."""
+    params = tuple(enumerate(sig.params))
+    result = sig.results[0] if sig.results else None
+    failed = int(Status.INTERNAL)
+
+    def call(_env, _caller, values, _count) -> int:
+        try:
+            value = host_function(*[values[i].i32 if kind == "i32" else values[i].i64
+                                    for i, kind in params])
+        except BaseException:  # noqa: BLE001 - see the docstring
+            value = failed
+        if result == "i32":
+            values[0].i32 = value
+        elif result == "i64":
+            values[0].i64 = value
+        return 0  # no trap: imports report failures as status codes
+
+    return call
+
+
+class _RawMemory:
+    """A wasmtime memory as GuestMemory uses it, with one C call per operation (wasmtime-py's
+    Memory.read/write make three). No range checks here: GuestMemory.check runs first on every
+    path (sandbox/memory.py), and a wasm memory never shrinks."""
+
+    def __init__(self, memory: wasmtime.Memory) -> None:
+        self._memory = memory._memory
+
+    def data_len(self, store: wasmtime.Store) -> int:
+        return ffi.wasmtime_memory_data_size(store._context(), byref(self._memory))
+
+    def _base(self, store: wasmtime.Store) -> int:
+        return cast(ffi.wasmtime_memory_data(store._context(), byref(self._memory)), c_void_p).value
+
+    def read(self, store: wasmtime.Store, start: int, stop: int) -> bytes:
+        return string_at(self._base(store) + start, stop - start)
+
+    def write(self, store: wasmtime.Store, value: bytes | bytearray, start: int) -> int:
+        memmove(self._base(store) + start, bytes(value), len(value))
+        return len(value)
+
+
+def _call_entry(store: wasmtime.Store, func: wasmtime.Func) -> int:
+    """Calls an entry point whose type is `() -> i32` (checked at load; see entry_points)
+    with wasmtime's unchecked call: one C call, where Func.__call__ makes about fifteen."""
+    values = (ffi.wasmtime_val_raw_t * 1)()
+    trap = POINTER(ffi.wasm_trap_t)()
+    error = ffi.wasmtime_func_call_unchecked(store._context(), byref(func._func), values, 1,
+                                             byref(trap))
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+    if trap:
+        raise wasmtime.Trap._from_ptr(trap)
+    return values[0].i32
 
 
 _VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64,
