@@ -86,6 +86,19 @@ def test_deleting_the_owner_unresolves_the_type(live_host: LiveHost):
     assert app.call(live_host, "d", "get").json()["name"] == "ActorUnresolvedBindingError"
 
 
+def test_an_owner_revision_without_the_class_unresolves_the_type_then_a_new_owner_resolves_it(
+        live_host: LiveHost):
+    app = deploy_counter(live_host)
+    app.call(live_host, "v", "incr")  # the caller has found the owner (the host may cache it)
+    # the owner's next revision ships no class: it becomes a reference to its own type
+    r = live_host.ship(app.owner["func_id"], wat("actor_caller"), manifest("counter", COUNTER_BINDINGS))
+    assert r.status_code == 201, r.text
+    assert app.call(live_host, "v", "get").json()["name"] == "ActorUnresolvedBindingError"
+    # another function that ships the class owns it now, and the stored count is still there
+    live_host.deploy("counter-next", wat("actor_counter"), COUNTER_BINDINGS)
+    assert app.call(live_host, "v", "get").json() == 1
+
+
 def test_another_accounts_functions_never_reach_this_accounts_instances(live_host: LiveHost):
     app_a = deploy_counter(live_host)
     for _ in range(3):

@@ -15,6 +15,7 @@ import hashlib
 import heapq
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterator
 
 from edgehost.storage.lmdb_env import LmdbEnv
@@ -36,7 +37,7 @@ class InstanceId:
     type: str
     name: str
 
-    @property
+    @cached_property  # every storage operation of a turn needs it
     def prefix(self) -> bytes:
         raw = "\0".join((self.account_id, self.type, self.name)).encode("utf-8")
         return hashlib.sha256(raw).digest()[:PREFIX_BYTES]
