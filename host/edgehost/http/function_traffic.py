@@ -77,9 +77,10 @@ def resolve_target(host_header: str, path: str, base_domain: str) -> Target | No
 class FunctionTraffic:
     """Runs function requests. This is the hot path, so it works on the ASGI messages
     directly (no framework objects) and hands guest work to its own thread pool with
-    `loop.run_in_executor`: anyio's `to_thread` looks the running loop up several times a
-    call, and on Python 3.11 each lookup is a getpid() system call made holding the GIL (17%
-    of the GIL's time under load, measured with py-spy)."""
+    `loop.run_in_executor`, which costs 13 us of CPU a hand-off with 32 in flight where
+    anyio's `to_thread` costs 40 (it looks the running loop up several times a call, and on
+    Python 3.11 each lookup is a getpid() system call). The host path never reaches HTTP/1.1's
+    request target with non-ASCII bytes: the parser answers 400 first."""
 
     def __init__(self, config: HostConfig, functions: Functions, sandbox: Sandbox,
                  actors: ActorSystem, slots: ExecutionSlots, logs: FunctionLogs,
