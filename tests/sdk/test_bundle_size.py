@@ -35,3 +35,13 @@ def test_reference_bundle_is_far_smaller_than_the_owner():
 def test_reference_bundle_is_under_3_kib():
     module, _ = example_bundle("account-readonly")
     assert len(module) < 3 * KIB, f"account-readonly.wasm is {len(module)} bytes"
+
+
+def test_the_runtimes_allocation_throws_are_plain_traps():
+    """transform/literals.js turns the stub runtime's "Allocation too large" throws into traps,
+    so that no module carries the abort handler for them (see the SDK README, "The build
+    transform"): neither the message nor the runtime's file name is in the modules."""
+    for name in ("hello", "account-readonly", "account"):
+        module, _ = example_bundle(name)
+        for text in ("Allocation too large", "~lib/rt/stub.ts"):
+            assert text.encode("utf-16-le") not in module, (name, text)

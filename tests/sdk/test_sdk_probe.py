@@ -486,6 +486,13 @@ def test_lit_literals_are_stored_as_utf8_not_as_strings():
     assert "/raw-call/GHOST/:name".encode("utf-16-le") in module
 
 
+def test_a_users_own_function_named_lit_is_left_alone(probe: Probe):
+    r = probe.request("GET", "/own-lit")
+    assert r.status_code == 200 and r.text == "own lit, not rewritten"
+    module, _ = probe_bundle()
+    assert "lit, not rewritten".encode("utf-16-le") in module  # still a string literal
+
+
 def test_response_text_with_a_utf8_body(probe: Probe):
     r = probe.request("GET", "/lit-text")
     assert r.status_code == 202 and r.content == "lit text é".encode()

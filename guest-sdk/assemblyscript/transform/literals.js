@@ -11,12 +11,13 @@
 //    local function of that name is left alone); any other call runs `lit` at run time, with
 //    the same result.
 //
-// 2. Allocation size checks without messages. The stub runtime (~lib/rt/stub.ts) throws
-//    "Allocation too large" for a request above 1 GiB. A throw formats "message at file:line"
-//    (the abort handler, a UTF-16 -> UTF-8 encoder, integer formatting): ~400 bytes that every
-//    module carries for a request the host's memory limit refuses anyway. The throws become
-//    plain traps (`unreachable()`); the host reports the trap and answers 500, as it does when
-//    memory.grow fails.
+// 2. Runtime checks without messages. The stub runtime (~lib/rt/stub.ts) throws "Allocation
+//    too large" for a request above 1 GiB and asserts its pointers in __free/__realloc. A
+//    throw or a failed assert formats "message at file:line" (the abort handler, a UTF-16 ->
+//    UTF-8 encoder, integer formatting): ~400 bytes that every module carries for requests
+//    the host's memory limit refuses anyway, or for misuse the SDK never makes. They become
+//    plain traps (`unreachable()`); the host reports the trap and answers 500, as it does
+//    when memory.grow fails.
 
 import { NodeKind, LiteralKind, Token, AssertionKind, Node, ElementKind } from "assemblyscript";
 
@@ -73,12 +74,23 @@ function isStringLiteral(node) {
   return node.kind === NodeKind.Literal && node.literalKind === LiteralKind.String;
 }
 
-/** Replaces `throw ...;` statements with `unreachable();`. */
+/**
+ * In the stub runtime: `throw ...;` becomes `unreachable();` and `assert(cond);` becomes
+ * `if (!(cond)) unreachable();` (a failed check still traps, without a message).
+ */
 function trapInsteadOfThrow(source) {
+  const trap = (range) => Node.createExpressionStatement(
+    Node.createCallExpression(Node.createIdentifierExpression("unreachable", range), null, [], range));
   walk(source, (node, parent, key) => {
-    if (node.kind !== NodeKind.Throw) return;
-    const call = Node.createCallExpression(Node.createIdentifierExpression("unreachable", node.range), null, [], node.range);
-    parent[key] = Node.createExpressionStatement(call);
+    if (node.kind === NodeKind.Throw) {
+      parent[key] = trap(node.range);
+    } else if (node.kind === NodeKind.Expression && node.expression.kind === NodeKind.Call &&
+      node.expression.expression.kind === NodeKind.Identifier && node.expression.expression.text === "assert") {
+      const cond = node.expression.args[0];
+      const failed = Node.createUnaryPrefixExpression(Token.Exclamation,
+        Node.createParenthesizedExpression(cond, cond.range), cond.range);
+      parent[key] = Node.createIfStatement(failed, trap(node.range), null, node.range);
+    }
   });
 }
 

@@ -13,6 +13,7 @@ import {
 } from "edgehost-sdk/assembly";
 import { env } from "./env";
 import { tricky } from "./probe";
+import { ownLit } from "./own_lit";
 // Exporting the classes ships them: this function owns Probe and Booted.
 export { Probe, Booted } from "./probe";
 
@@ -54,6 +55,7 @@ export function fetch(req: Request): Response {
     .get("/misc", misc)
     .get("/lit", literals)
     .get("/lit-text", litText)
+    .get("/own-lit", (req: Request, p: RouteParams): Response => Response.text(ownLit()))
     .handle(req);
 }
 
