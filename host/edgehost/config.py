@@ -65,6 +65,10 @@ class HostConfig:
     # Threads running guest code at once (the rest wait). More than the cores only adds GIL
     # contention; waiting in a mailbox or for an fsync does not hold a slot.
     execution_slots: int = field(default_factory=lambda: os.cpu_count() or 2)
+    # The admin API (FastAPI) is imported in the background this long after start-up, so the
+    # import (~0.1 s holding the GIL) does not slow the first function requests after a
+    # restart; an admin request before then builds it at once.
+    admin_warmup_delay_s: float = 2.0
 
     @property
     def public_port_suffix(self) -> str:
