@@ -95,11 +95,7 @@ function trapInsteadOfThrow(source) {
 }
 
 export default class LiteralsTransform {
-  /** How many `lit` calls the last build stored as static UTF-8 (for tests and the build log). */
-  static lastCount = 0;
-
   afterInitialize(program) {
-    let count = 0;
     for (const source of program.sources) {
       if (source.internalPath === STUB_RUNTIME) {
         trapInsteadOfThrow(source);
@@ -116,9 +112,7 @@ export default class LiteralsTransform {
         if (!litNames.has(name)) litNames.set(name, isSdkLit(file.lookup(name)));
         if (!litNames.get(name)) return;
         parent[key] = staticUtf8(node.args[0].value, node.range);
-        count++;
       });
     }
-    LiteralsTransform.lastCount = count;
   }
 }

@@ -102,6 +102,12 @@ def _signature_of(functype: wasmtime.FuncType) -> ImportSignature:
                            tuple(str(r) for r in functype.results))
 
 
+def _is_function(extern_type, signature: str) -> bool:
+    """True if an export's type is a function with `signature` ("() -> i32")."""
+    return isinstance(extern_type, wasmtime.FuncType) and \
+        _signature_of(extern_type).render() == signature
+
+
 class EpochTicker:
     """Advances the engine's epoch every tick so budgets are enforced in wall-clock time."""
 
@@ -226,13 +232,12 @@ class Sandbox:
             if ty is None:
                 if name != INITIALIZE_EXPORT:
                     problems.append(f"module must export function '{name}' {want}")
-            elif not isinstance(ty, wasmtime.FuncType) or _signature_of(ty).render() != want:
+            elif not _is_function(ty, want):
                 problems.append(f"export '{name}' must be a function {want}")
         if problems:
             raise ModuleRejected(problems)
         entry_points = frozenset(
-            name for name in ENTRY_POINTS if isinstance(exports.get(name), wasmtime.FuncType)
-            and _signature_of(exports[name]).render() == "() -> i32")
+            name for name in ENTRY_POINTS if _is_function(exports.get(name), "() -> i32"))
         return CompiledModule(digest, module, self._linker.instantiate_pre(module),
                               frozenset(exports), memory_min, entry_points)
 
