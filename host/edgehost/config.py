@@ -18,7 +18,14 @@ class SandboxLimits:
     timeout_ms: int = 30_000  # default wall-clock budget of one invocation
     timeout_cap_ms: int = 60_000  # no manifest may raise a function above this
     max_wasm_stack: int = 512 * 1024
-    epoch_tick_ms: int = 10  # granularity of the wall-clock budget
+    # Each running guest future's native stack: its wasm frames (max_wasm_stack) plus the
+    # Python frames of the host imports it calls. Reserved, not committed: only touched
+    # pages cost memory.
+    async_stack_bytes: int = 2 * MIB
+    # The time slice: a running guest yields to the scheduler at every epoch tick, and its
+    # wall-clock budget is checked then. Shorter slices give other tenants' requests lower
+    # latency behind a busy guest, at the cost of more yields.
+    epoch_tick_ms: int = 1
     max_output_bytes: int = 10 * 1000 * 1000
     max_log_lines: int = 256  # per invocation
     max_log_bytes: int = 64 * 1024  # per invocation

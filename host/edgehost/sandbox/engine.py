@@ -10,25 +10,19 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import logging
-import math
 import os
 import threading
 import time
 from collections import OrderedDict
-from ctypes import CFUNCTYPE, POINTER, byref, c_void_p, cast, memmove, string_at
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Callable
 
 import wasmtime
-# wasmtime-py's raw C API, for the two calls every request makes (see _raw_host_function and
-# _call_entry): its public Func.__call__ and host-function trampoline convert every value
-# through Val/ValType objects, 49 C calls for a hello request, each of which lets go of the GIL.
-from wasmtime import _ffi as ffi
 
 from edgehost.config import SandboxLimits
 from edgehost.metrics import Metrics
+from edgehost.sandbox import wasmtime_ffi as raw
 from edgehost.sandbox.abi import (
     ACTOR_CALL_EXPORT,
     ACTOR_INIT_EXPORT,
@@ -38,11 +32,11 @@ from edgehost.sandbox.abi import (
     INITIALIZE_EXPORT,
     MEMORY_EXPORT,
     ImportSignature,
-    Status,
 )
-from edgehost.sandbox.imports import IMPLEMENTATIONS, guarded
-from edgehost.sandbox.invocation import Invocation, InvocationStack
-from edgehost.sandbox.memory import GuestMemory
+from edgehost.sandbox.guest import GuestInstance, InvocationResult, Outcome, first_line
+from edgehost.sandbox.imports import ASYNC_IMPLEMENTATIONS, IMPLEMENTATIONS, guarded, guarded_async
+from edgehost.sandbox.invocation import Invocation, RunningGuest
+from edgehost.sandbox.scheduler import Scheduler
 
 log = logging.getLogger("edgehost.sandbox")
 
@@ -56,25 +50,6 @@ class ModuleRejected(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-class Outcome(Enum):
-    OK = "ok"
-    TIMEOUT = "timeout"  # the wall-clock budget ran out (epoch interrupt)
-    TRAP = "trap"  # the guest trapped, including stack overflow and its own aborts
-    GUEST_ERROR = "guest_error"  # the entry point returned non-zero
-
-
-@dataclass
-class InvocationResult:
-    outcome: Outcome
-    invocation: Invocation
-    detail: str = ""  # trap message etc.: for the function's log, never for clients
-    elapsed_s: float = 0.0
-
-    @property
-    def output(self) -> bytes:
-        return bytes(self.invocation.output)
 
 
 # The guest entry points the host calls, all `() -> i32` (ABI.md, "Guest exports").
@@ -109,10 +84,11 @@ def _is_function(extern_type, signature: str) -> bool:
 
 
 class EpochTicker:
-    """Advances the engine's epoch every tick so budgets are enforced in wall-clock time."""
+    """Advances the engine's epoch every tick: each running guest yields to the scheduler at
+    every tick (its time slice), which is also how its wall-clock budget is checked."""
 
     def __init__(self, engine: wasmtime.Engine, tick_ms: int) -> None:
-        self._engine = engine
+        self.engine = engine
         self._tick_s = tick_ms / 1000
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="edgehost-epoch", daemon=True)
@@ -122,7 +98,7 @@ class EpochTicker:
 
     def _run(self) -> None:
         while not self._stop.wait(self._tick_s):
-            self._engine.increment_epoch()
+            self.engine.increment_epoch()
 
     def stop(self) -> None:
         self._stop.set()
@@ -134,23 +110,23 @@ class Sandbox:
     """Compiles, caches and runs guest modules. One per host process."""
 
     def __init__(self, limits: SandboxLimits, cache_dir: Path, metrics: Metrics) -> None:
+        raw.self_check()  # a wasmtime whose private API moved fails here, not mid-request
         self.limits = limits
         self._metrics = metrics
-        config = wasmtime.Config()
-        config.epoch_interruption = True
-        config.max_wasm_stack = limits.max_wasm_stack
-        config.cranelift_opt_level = "speed"
-        self._engine = wasmtime.Engine(config)
+        self.engine = wasmtime.Engine(engine_config(limits))
         # Serialized modules are only valid for the same wasmtime version and engine settings.
         self._cache_key = f"wasmtime{WASMTIME_VERSION}-stack{limits.max_wasm_stack}"
         self._cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
-        self._stack = InvocationStack()
+        self.running = RunningGuest()
+        self._async_imports = raw.AsyncImports()
+        self.scheduler = Scheduler(self.running, self._async_imports,
+                                   limits.epoch_tick_ms / 1000)
         self._linker = self._build_linker()
         self._loaded: OrderedDict[str, CompiledModule] = OrderedDict()  # LRU
         self._loading: dict[str, threading.Lock] = {}  # one lock per module being loaded
         self._loaded_lock = threading.Lock()
-        self._ticker = EpochTicker(self._engine, limits.epoch_tick_ms)
+        self._ticker = EpochTicker(self.engine, limits.epoch_tick_ms)
 
     def start(self) -> None:
         self._ticker.start()
@@ -159,21 +135,19 @@ class Sandbox:
         self._ticker.stop()
 
     def _build_linker(self) -> wasmtime.Linker:
-        linker = wasmtime.Linker(self._engine)
-        module = IMPORT_MODULE.encode()
+        linker = wasmtime.Linker(self.engine)
         self._host_callbacks = []  # ctypes callbacks must live as long as the linker
         for name, sig in HOST_IMPORTS.items():
-            functype = wasmtime.FuncType([_valtype(p) for p in sig.params],
-                                         [_valtype(r) for r in sig.results])
-            callback = ffi.wasmtime_func_unchecked_callback_t(
-                _raw_host_function(guarded(name, IMPLEMENTATIONS[name], self._stack), sig))
-            self._host_callbacks.append(callback)
-            field = name.encode()
-            error = ffi.wasmtime_linker_define_func_unchecked(
-                linker.ptr(), module, len(module), field, len(field), functype.ptr(), callback,
-                None, CFUNCTYPE(None, c_void_p)())  # no data, so no finalizer (a NULL one)
-            if error:
-                raise wasmtime.WasmtimeError._from_ptr(error)
+            if name in ASYNC_IMPLEMENTATIONS:
+                self._async_imports.define(
+                    linker, IMPORT_MODULE, name, sig.params,
+                    guarded_async(name, ASYNC_IMPLEMENTATIONS[name], self.running,
+                                  self.scheduler.suspend))
+            else:
+                self._host_callbacks.append(raw.define_sync_import(
+                    linker, IMPORT_MODULE, name, sig.params,
+                    sig.results[0] if sig.results else None,
+                    guarded(name, IMPLEMENTATIONS[name], self.running)))
         return linker
 
     # ---------------------------------------------------------------- ship time
@@ -186,11 +160,11 @@ class Sandbox:
         refused for another reason leaves nothing behind.
         """
         try:
-            wasmtime.Module.validate(self._engine, wasm)
+            wasmtime.Module.validate(self.engine, wasm)
         except wasmtime.WasmtimeError as e:
-            raise ModuleRejected([f"module is not valid WebAssembly: {_first_line(e)}"]) from None
+            raise ModuleRejected([f"module is not valid WebAssembly: {first_line(e)}"]) from None
         started = time.perf_counter()
-        module = wasmtime.Module(self._engine, wasm)
+        module = wasmtime.Module(self.engine, wasm)
         self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
         self._metrics.inc("edgehost_modules_compiled_total")
         return self._check_and_prepare(module, module_hash(wasm), memory_limit_bytes,
@@ -295,19 +269,19 @@ class Sandbox:
         if path.exists():
             started = time.perf_counter()
             try:
-                module = wasmtime.Module.deserialize_file(self._engine, str(path))
+                module = wasmtime.Module.deserialize_file(self.engine, str(path))
                 self._metrics.observe("edgehost_module_load_seconds",
                                       time.perf_counter() - started)
                 self._metrics.inc("edgehost_modules_loaded_from_cache_total")
                 return module
             except wasmtime.WasmtimeError as e:  # stale or damaged: fall back to compiling
                 log.warning("compiled cache %s unusable (%s); recompiling", path.name,
-                            _first_line(e))
+                            first_line(e))
         wasm = read_wasm()
         if module_hash(wasm) != digest:
             raise RuntimeError(f"stored module {digest[:12]} does not match its hash")
         started = time.perf_counter()
-        module = wasmtime.Module(self._engine, wasm)
+        module = wasmtime.Module(self.engine, wasm)
         self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
         self._metrics.inc("edgehost_modules_compiled_total")
         self._write_cache(digest, module.serialize())
@@ -321,163 +295,35 @@ class Sandbox:
     # ---------------------------------------------------------------- run time
 
     def new_instance(self, compiled: CompiledModule, memory_limit_bytes: int) -> GuestInstance:
-        """A store for one guest instance; it is instantiated by its first `run`."""
+        """A store for one guest instance; it is instantiated by its first run."""
         return GuestInstance(self, compiled, memory_limit_bytes)
 
     def invoke(self, compiled: CompiledModule, entry: str, invocation: Invocation, *,
                memory_limit_bytes: int, timeout_ms: int) -> InvocationResult:
-        """Run `entry` once in a fresh store and instance. Never raises for guest behaviour."""
+        """Run `entry` to completion in a fresh store, on this thread, outside the scheduler
+        (for tools and tests; the host itself runs guests through `scheduler`). A guest that
+        calls an actor here gets NOT_PERMITTED. Never raises for guest behaviour."""
         instance = self.new_instance(compiled, memory_limit_bytes)
         try:
-            return instance.run(entry, invocation, timeout_ms)
+            run = instance.start(entry, invocation)
+            deadline = time.monotonic() + timeout_ms / 1000
+            while not run.poll():
+                if time.monotonic() >= deadline:
+                    run.cancel(Outcome.TIMEOUT, f"exceeded its {timeout_ms} ms budget")
+                    break
+            return run.result()
         finally:
             instance.close()
 
 
-class GuestInstance:
-    """One guest instance in its own store: fresh per request, or kept by an actor activation.
-
-    Not thread-safe: the caller (the request, or the activation's mailbox) ensures one `run`
-    at a time. After any failed run the instance must be closed, not reused: its globals and
-    heap may be mid-update.
-    """
-
-    def __init__(self, sandbox: Sandbox, compiled: CompiledModule, memory_limit_bytes: int):
-        limits = sandbox.limits
-        self._sandbox = sandbox
-        self._compiled = compiled
-        self._store = wasmtime.Store(sandbox._engine)
-        self._store.set_limits(memory_size=memory_limit_bytes,
-                               table_elements=limits.max_table_elements,
-                               instances=limits.max_instances, tables=limits.max_tables,
-                               memories=limits.max_memories)
-        self._exports: wasmtime.InstanceExports | None = None
-        self._memory: GuestMemory | None = None
-
-    def run(self, entry: str, invocation: Invocation, timeout_ms: int) -> InvocationResult:
-        sandbox = self._sandbox
-        # +1: the deadline counts whole ticks from now, and "now" may be late in a tick.
-        self._store.set_epoch_deadline(
-            math.ceil(timeout_ms / sandbox.limits.epoch_tick_ms) + 1)
-        started = time.perf_counter()
-        sandbox._stack.push(invocation)
-        try:
-            if self._exports is None:
-                self._instantiate(invocation)
-            invocation.memory = self._memory
-            assert self._exports is not None
-            func = self._exports[entry]
-            if entry in self._compiled.entry_points and isinstance(func, wasmtime.Func):
-                rc = _call_entry(self._store, func)
-            else:  # not an ABI entry point: the checked call (which refuses a wrong type)
-                rc = func(self._store)
-            outcome = Outcome.OK if rc == 0 else Outcome.GUEST_ERROR
-            detail = "" if rc == 0 else f"{entry} returned {rc}"
-        except wasmtime.Trap as trap:
-            if trap.trap_code == wasmtime.TrapCode.INTERRUPT:
-                outcome, detail = Outcome.TIMEOUT, f"exceeded its {timeout_ms} ms budget"
-            else:
-                outcome, detail = Outcome.TRAP, _describe_trap(trap)
-        except wasmtime.WasmtimeError as e:  # e.g. instantiation beyond a store limit
-            outcome, detail = Outcome.TRAP, _first_line(e)
-        finally:
-            sandbox._stack.pop()
-            invocation.memory = None
-        return InvocationResult(outcome, invocation, detail, time.perf_counter() - started)
-
-    def _instantiate(self, invocation: Invocation) -> None:
-        # A start function runs inside instantiate(), under the deadline set by `run`.
-        instance = self._compiled.pre.instantiate(self._store)
-        exports = instance.exports(self._store)
-        self._memory = GuestMemory(self._store, _RawMemory(exports[MEMORY_EXPORT]))
-        invocation.memory = self._memory
-        if INITIALIZE_EXPORT in self._compiled.exports:
-            exports[INITIALIZE_EXPORT](self._store)
-        self._exports = exports
-
-    def close(self) -> None:
-        self._exports = None
-        self._memory = None
-        self._store.close()
-
-
-def _raw_host_function(host_function: Callable[..., int], sig: ImportSignature):
-    """A host import as wasmtime's unchecked callback: the arguments and the result pass in
-    one array of raw values, with no conversion objects. `host_function` (imports.guarded)
-    never raises; the `except` is the last line of defence, because an exception cannot cross
-    into wasmtime."""
-    params = tuple(enumerate(sig.params))
-    result = sig.results[0] if sig.results else None
-    failed = int(Status.INTERNAL)
-
-    def call(_env, _caller, values, _count) -> int:
-        try:
-            value = host_function(*[values[i].i32 if kind == "i32" else values[i].i64
-                                    for i, kind in params])
-        except BaseException:  # noqa: BLE001 - see the docstring
-            value = failed
-        if result == "i32":
-            values[0].i32 = value
-        elif result == "i64":
-            values[0].i64 = value
-        return 0  # no trap: imports report failures as status codes
-
-    return call
-
-
-class _RawMemory:
-    """A wasmtime memory as GuestMemory uses it, with one C call per operation (wasmtime-py's
-    Memory.read/write make three). No range checks here: GuestMemory.check runs first on every
-    path (sandbox/memory.py), and a wasm memory never shrinks."""
-
-    def __init__(self, memory: wasmtime.Memory) -> None:
-        self._memory = memory._memory
-
-    def data_len(self, store: wasmtime.Store) -> int:
-        return ffi.wasmtime_memory_data_size(store._context(), byref(self._memory))
-
-    def _base(self, store: wasmtime.Store) -> int:
-        return cast(ffi.wasmtime_memory_data(store._context(), byref(self._memory)), c_void_p).value
-
-    def read(self, store: wasmtime.Store, start: int, stop: int) -> bytes:
-        return string_at(self._base(store) + start, stop - start)
-
-    def write(self, store: wasmtime.Store, value: bytes | bytearray, start: int) -> int:
-        memmove(self._base(store) + start, bytes(value), len(value))
-        return len(value)
-
-
-def _call_entry(store: wasmtime.Store, func: wasmtime.Func) -> int:
-    """Calls an entry point whose type is `() -> i32` (checked at load; see entry_points)
-    with wasmtime's unchecked call: one C call, where Func.__call__ makes about fifteen."""
-    values = (ffi.wasmtime_val_raw_t * 1)()
-    trap = POINTER(ffi.wasm_trap_t)()
-    error = ffi.wasmtime_func_call_unchecked(store._context(), byref(func._func), values, 1,
-                                             byref(trap))
-    if error:
-        raise wasmtime.WasmtimeError._from_ptr(error)
-    if trap:
-        raise wasmtime.Trap._from_ptr(trap)
-    return values[0].i32
-
-
-_VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64,
-             "f32": wasmtime.ValType.f32, "f64": wasmtime.ValType.f64}
-
-
-def _valtype(name: str) -> wasmtime.ValType:
-    return _VALTYPES[name]()
-
-
-def _describe_trap(trap: wasmtime.Trap) -> str:
-    """A short, log-sized description: the trap kind, its cause and the top of the backtrace."""
-    code = trap.trap_code.name.lower() if trap.trap_code is not None else "trap"
-    text = trap.message or ""
-    cause = text.split("Caused by:", 1)[1].strip().splitlines()[0] if "Caused by:" in text else ""
-    frames = [line.strip() for line in text.splitlines()[1:4] if line.strip()[:1].isdigit()]
-    return "; ".join(part for part in (code, cause, " | ".join(frames)) if part)[:1024]
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def engine_config(limits: SandboxLimits) -> wasmtime.Config:
+    """The one engine configuration: compiled modules are only valid for an engine with the
+    same settings, so everything that compiles or loads modules uses this."""
+    config = wasmtime.Config()
+    config.epoch_interruption = True
+    config.max_wasm_stack = limits.max_wasm_stack
+    config.cranelift_opt_level = "speed"
+    # A guest runs on its own stack while it is a future: its wasm frames (max_wasm_stack)
+    # plus the host import frames called from it.
+    raw.set_async_stack_size(config, limits.async_stack_bytes)
+    return config

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import Callable
+from asyncio import Future
+from typing import Awaitable, Callable
 
 from edgehost.sandbox.abi import HOST_IMPORTS, LOG_LEVELS, AbiError, Status
-from edgehost.sandbox.invocation import Invocation, InvocationStack, LogLine
+from edgehost.sandbox.invocation import Invocation, LogLine, RunningGuest
 from edgehost.sandbox.memory import U32, OutOfBounds
 
 log = logging.getLogger("edgehost.sandbox")
@@ -170,14 +171,14 @@ def storage_txn_rollback(inv: Invocation) -> int:
 
 def actor_call(inv: Invocation, binding_ptr: int, binding_len: int, name_ptr: int,
                name_len: int, method_ptr: int, method_len: int, args_ptr: int,
-               args_len: int) -> int:
+               args_len: int) -> Awaitable[bytes]:
+    """Starts the call; the guest waits for its JSON result suspended (an async import)."""
     memory = _memory(inv)
     parts = [memory.read(p, n) for p, n in ((binding_ptr, binding_len), (name_ptr, name_len),
                                             (method_ptr, method_len), (args_ptr, args_len))]
     if inv.actors is None:
         raise AbiError(Status.NOT_PERMITTED, "this function declares no [[actors]] bindings")
-    inv.result = inv.actors.call(*parts)
-    return len(inv.result)
+    return inv.actors.call(*parts)
 
 
 IMPLEMENTATIONS: dict[str, Callable[..., int]] = {
@@ -198,18 +199,22 @@ IMPLEMENTATIONS: dict[str, Callable[..., int]] = {
     "storage_txn_begin": storage_txn_begin,
     "storage_txn_commit": storage_txn_commit,
     "storage_txn_rollback": storage_txn_rollback,
+}
+# Imports that may wait: the guest is suspended (no thread) until the result is ready.
+ASYNC_IMPLEMENTATIONS: dict[str, Callable[..., Awaitable[bytes]]] = {
     "actor_call": actor_call,
 }
-assert IMPLEMENTATIONS.keys() == HOST_IMPORTS.keys(), "abi.HOST_IMPORTS and imports disagree"
+assert (IMPLEMENTATIONS.keys() | ASYNC_IMPLEMENTATIONS.keys()) == HOST_IMPORTS.keys(), \
+    "abi.HOST_IMPORTS and imports disagree"
 
 
-def guarded(name: str, impl: Callable[..., int], stack: InvocationStack) -> Callable[..., int]:
+def guarded(name: str, impl: Callable[..., int], running: RunningGuest) -> Callable[..., int]:
     """Wrap an implementation so it finds its invocation and can never raise into wasmtime."""
     error_result = Status.INTERNAL
 
     def host_function(*args: int) -> int:
-        inv = stack.current()
-        if inv is None:  # cannot happen while the engine pushes before every call
+        inv = running.invocation
+        if inv is None:  # cannot happen while the guest run sets it before every poll
             return error_result
         try:
             return int(impl(inv, *args))
@@ -223,3 +228,42 @@ def guarded(name: str, impl: Callable[..., int], stack: InvocationStack) -> Call
 
     host_function.__name__ = f"edgehost_v1.{name}"
     return host_function
+
+
+def guarded_async(name: str, impl: Callable[..., Awaitable[bytes]], running: RunningGuest,
+                  suspend: Callable[[Awaitable[bytes], Callable[[Future], int]], object]
+                  ) -> Callable[..., object]:
+    """Like `guarded`, for an import that waits: the checks before the wait answer at once;
+    the wait itself goes to `suspend` (the scheduler), and its outcome becomes the import's
+    result (the length of the bytes parked in the result slot, or a status) when the guest
+    resumes."""
+
+    def start(*args: int):
+        inv = running.invocation
+        if inv is None:
+            return Status.INTERNAL
+        try:
+            awaitable = impl(inv, *args)
+        except OutOfBounds as e:
+            return inv.record_fault(name, Status.OUT_OF_BOUNDS, str(e))
+        except AbiError as e:
+            return inv.record_fault(name, e.status, e.detail)
+        except BaseException as e:  # noqa: BLE001 - nothing may propagate into wasmtime
+            log.exception("host import %s failed", name)
+            return inv.record_fault(name, Status.INTERNAL, f"host fault: {type(e).__name__}")
+
+        def deliver(future: Future) -> int:
+            try:
+                value = future.result()
+            except AbiError as e:
+                return inv.record_fault(name, e.status, e.detail)
+            except BaseException as e:  # noqa: BLE001 - the guest gets a status, never a raise
+                log.exception("host import %s failed", name)
+                return inv.record_fault(name, Status.INTERNAL, f"host fault: {type(e).__name__}")
+            inv.result = value
+            return len(value)
+
+        return suspend(awaitable, deliver)
+
+    start.__name__ = f"edgehost_v1.{name}"
+    return start

@@ -1,15 +1,15 @@
 """Per-invocation state: what one guest call reads, writes and reports.
 
-One `Invocation` exists per entry-point call (one HTTP request, later one actor turn). Host
-imports record faults here instead of raising, so nothing crosses between concurrent guests
-(see the cross-thread hazard in toolchain.md).
+One `Invocation` exists per entry-point call (one HTTP request, one actor turn). Host imports
+record faults here instead of raising: an exception cannot cross into wasmtime, and a fault
+must reach only its own guest.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol
+from typing import Awaitable, Mapping, Protocol
 
 from edgehost.config import SandboxLimits
 from edgehost.sandbox.memory import GuestMemory
@@ -46,9 +46,11 @@ class TurnStorage(Protocol):
 
 
 class ActorCaller(Protocol):
-    """What `actor_call` needs: route a call and return its JSON result (see actors/)."""
+    """What `actor_call` needs: route a call and, later, give its JSON result (see actors/).
+    The guest waits for the result suspended, without a thread."""
 
-    def call(self, binding: bytes, name: bytes, method: bytes, args: bytes) -> bytes: ...
+    def call(self, binding: bytes, name: bytes, method: bytes,
+             args: bytes) -> Awaitable[bytes]: ...
 
 
 @dataclass
@@ -76,25 +78,28 @@ class Invocation:
         return status
 
 
-class InvocationStack:
-    """The invocation each thread is currently running, for host imports to find.
-
-    A guest runs synchronously on one thread, so its imports execute on that same thread;
-    a stack (not a single slot) allows a host import to run a nested guest call.
-    """
+class RunningGuest:
+    """The invocation whose guest is being polled on this thread right now, for host imports
+    to find. A poll never nests (an import that waits suspends its guest instead of running
+    another one inside it), so one slot per thread is exact. Per thread, not per sandbox,
+    because tests and tools may run guests of one sandbox from several threads."""
 
     def __init__(self) -> None:
         self._local = threading.local()
 
-    def push(self, invocation: Invocation) -> None:
-        stack = getattr(self._local, "stack", None)
-        if stack is None:
-            stack = self._local.stack = []
-        stack.append(invocation)
+    @property
+    def invocation(self) -> Invocation | None:
+        return getattr(self._local, "invocation", None)
 
-    def pop(self) -> None:
-        self._local.stack.pop()
+    @invocation.setter
+    def invocation(self, value: Invocation | None) -> None:
+        self._local.invocation = value
 
-    def current(self) -> Invocation | None:
-        stack = getattr(self._local, "stack", None)
-        return stack[-1] if stack else None
+    @property
+    def task(self):
+        """The scheduler task being polled on this thread (None outside the scheduler)."""
+        return getattr(self._local, "task", None)
+
+    @task.setter
+    def task(self, value) -> None:
+        self._local.task = value

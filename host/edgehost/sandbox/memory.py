@@ -27,6 +27,9 @@ class GuestMemory:
         self._store = store
         self._memory = memory
 
+    def size(self) -> int:
+        return self._memory.data_len(self._store)
+
     def check(self, ptr: int, length: int) -> tuple[int, int]:
         # Wasm32 pointers are unsigned; wasmtime hands us signed Python ints.
         ptr &= U32

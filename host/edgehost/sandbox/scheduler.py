@@ -1,0 +1,227 @@
+"""The guest scheduler: every guest run is a task polled on the worker's event loop.
+
+No thread runs guest code. A `GuestTask` wraps one `GuestRun` (a wasmtime call future); the
+scheduler polls runnable tasks one time slice at a time (the epoch ticker makes a running
+guest yield at every tick), in between lets the event loop serve sockets, and never polls a
+task that waits in an async import (an actor call): that task is woken when its result is
+ready. The budget is enforced here, by dropping the future at the deadline.
+
+Fairness: runnable tasks are grouped by account, then by function. The next account served
+is the one that has used the least guest time (its "virtual time"; an account that was idle
+re-enters at the current minimum, so it cannot bank credit), and within an account the
+functions take turns. So every account with work gets an equal share of the core whatever
+its number of runnable tasks, and a light tenant's request runs as soon as the current slice
+ends instead of behind everyone else's slices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections import OrderedDict, deque
+from typing import Awaitable, Callable
+
+from edgehost.sandbox.guest import GuestRun, InvocationResult, Outcome
+from edgehost.sandbox.invocation import RunningGuest
+from edgehost.sandbox.wasmtime_ffi import AsyncImports, Pending
+
+Deliver = Callable[["asyncio.Future"], int]  # turns an awaited outcome into the import's i32
+
+
+class GuestTask:
+    __slots__ = ("account", "function", "run", "deadline", "budget_ms", "done", "waiting",
+                 "_pending", "_timer", "queued")
+
+    def __init__(self, account: str, function: str, run: GuestRun, deadline: float,
+                 budget_ms: int) -> None:
+        self.account = account
+        self.function = function
+        self.run = run
+        self.deadline = deadline  # loop.time() at which the run is dropped
+        self.budget_ms = budget_ms
+        self.done: asyncio.Future | None = None
+        self.waiting: asyncio.Future | None = None  # what an async import awaits
+        self._pending: Pending | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self.queued = False
+
+
+class _AccountQueue:
+    __slots__ = ("account", "vtime", "functions", "runnable")
+
+    def __init__(self, account: str, vtime: float) -> None:
+        self.account = account
+        self.vtime = vtime
+        self.functions: OrderedDict[str, deque[GuestTask]] = OrderedDict()
+        self.runnable = 0
+
+    def push(self, task: GuestTask) -> None:
+        queue = self.functions.get(task.function)
+        if queue is None:
+            queue = self.functions[task.function] = deque()
+        queue.append(task)
+        self.runnable += 1
+
+    def pop(self) -> GuestTask:
+        function, queue = next(iter(self.functions.items()))
+        task = queue.popleft()
+        if queue:
+            self.functions.move_to_end(function)  # the account's functions take turns
+        else:
+            del self.functions[function]
+        self.runnable -= 1
+        return task
+
+
+class Scheduler:
+    """One per worker process (per host in tests). Used only from its event loop's thread,
+    except `running`, which host imports read during a poll."""
+
+    def __init__(self, running: RunningGuest, async_imports: AsyncImports,
+                 slice_s: float) -> None:
+        self.running = running
+        self._async_imports = async_imports
+        self._slice_s = slice_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._accounts: dict[str, _AccountQueue] = {}  # accounts with runnable tasks
+        self._ready: list[tuple[float, int, _AccountQueue]] = []  # by virtual time
+        self._order = itertools.count()
+        self._min_vtime = 0.0
+        self._scheduled = False
+        self._tasks = 0  # tasks started and not finished (runnable, running or waiting)
+
+    # ------------------------------------------------------------------ public
+
+    def run(self, account: str, function: str, run: GuestRun,
+            budget_ms: int, deadline: float | None = None) -> asyncio.Future:
+        """Start `run`; the returned future resolves to its InvocationResult. The run is
+        dropped (TIMEOUT) at `deadline` (loop time) or after `budget_ms`, whichever is first."""
+        loop = self._loop or self._bind_loop()
+        now = loop.time()
+        end = now + budget_ms / 1000
+        if deadline is not None and deadline < end:
+            end = deadline
+        task = GuestTask(account, function, run, end, max(int((end - now) * 1000), 0))
+        task.done = loop.create_future()
+        self._tasks += 1
+        self._make_runnable(task)
+        return task.done
+
+    def suspend(self, awaitable: Awaitable, deliver: Deliver) -> Pending:
+        """Called by an async import during a poll: park the polled task until `awaitable`
+        is done, then resume it with `deliver(future)` as the import's result."""
+        task = self.running.task
+        pending = Pending()
+        if task is None:  # a guest run outside the scheduler (Sandbox.invoke): cannot wait
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            pending.finish(-6)  # Status.NOT_PERMITTED
+            return pending
+        future = asyncio.ensure_future(awaitable, loop=self._loop)
+        task.waiting, task._pending = future, pending
+        assert self._loop is not None
+        task._timer = self._loop.call_at(task.deadline, self._expire_waiting, task)
+        future.add_done_callback(lambda f, t=task: self._resume(t, f, deliver))
+        return pending
+
+    @property
+    def tasks(self) -> int:
+        return self._tasks
+
+    def runnable_by_account(self) -> dict[str, int]:
+        return {a: q.runnable for a, q in self._accounts.items()}
+
+    # ------------------------------------------------------------------ internals
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    def _make_runnable(self, task: GuestTask) -> None:
+        queue = self._accounts.get(task.account)
+        if queue is None:
+            queue = self._accounts[task.account] = _AccountQueue(task.account, self._min_vtime)
+            heapq.heappush(self._ready, (queue.vtime, next(self._order), queue))
+        queue.push(task)
+        task.queued = True
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._run_slice)
+
+    def _run_slice(self) -> None:
+        """Poll runnable tasks until one time slice has passed, then let the loop serve I/O."""
+        self._scheduled = False
+        clock = time.perf_counter
+        start = clock()
+        loop_now = self._loop.time()
+        while self._ready:
+            vtime, _, queue = heapq.heappop(self._ready)
+            self._min_vtime = vtime
+            task = queue.pop()
+            task.queued = False
+            began = clock()
+            if loop_now >= task.deadline:
+                self._finish(task, timed_out=True)
+            else:
+                self._poll(task)
+            ended = clock()
+            queue.vtime += ended - began
+            if queue.runnable:
+                heapq.heappush(self._ready, (queue.vtime, next(self._order), queue))
+            else:
+                del self._accounts[queue.account]
+            if ended - start >= self._slice_s:
+                break
+            loop_now = self._loop.time()
+        if self._ready and not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._run_slice)
+
+    def _poll(self, task: GuestTask) -> None:
+        self.running.task = task
+        try:
+            finished = task.run.poll()
+        finally:
+            self.running.task = None
+        if finished:
+            self._finish(task)
+        elif task.waiting is None:
+            if self._loop.time() >= task.deadline:
+                self._finish(task, timed_out=True)
+            else:
+                self._make_runnable(task)
+        # else: parked in an async import until _resume
+
+    def _resume(self, task: GuestTask, future: asyncio.Future, deliver: Deliver) -> None:
+        if task.waiting is not future:
+            return  # the task was dropped meanwhile
+        if task._timer is not None:
+            task._timer.cancel()
+            task._timer = None
+        pending, task._pending, task.waiting = task._pending, None, None
+        pending.finish(deliver(future))
+        self._make_runnable(task)
+
+    def _expire_waiting(self, task: GuestTask) -> None:
+        if task.waiting is None:
+            return
+        future, pending = task.waiting, task._pending
+        task.waiting = task._pending = None
+        task._timer = None
+        future.cancel()
+        if pending is not None:
+            self._async_imports.forget(pending)
+        self._finish(task, timed_out=True)
+
+    def _finish(self, task: GuestTask, timed_out: bool = False) -> None:
+        if timed_out:
+            task.run.cancel(Outcome.TIMEOUT, f"exceeded its {task.budget_ms} ms budget")
+        self._tasks -= 1
+        if task.done is not None and not task.done.done():
+            task.done.set_result(task.run.result())
+
+
+def result_of(future: asyncio.Future) -> InvocationResult:
+    return future.result()

@@ -1,0 +1,380 @@
+"""The fence around wasmtime-py's private C bindings (`wasmtime._ffi`).
+
+Everything the host does with wasmtime below the public Python API happens here, and nowhere
+else: guests run as *call futures* that the scheduler polls (`wasmtime_func_call_async`), host
+imports are raw callbacks (unchecked ones that never wait, and async ones whose continuation
+is polled until its result is ready), stores are raw, and guest memory is read with one C call.
+The public API cannot do any of this: it has no call futures, and it converts every value
+through Val/ValType objects (49 C calls for a hello request, each releasing the GIL).
+
+`wasmtime._ffi` is not a stable interface, which is why the version is pinned (~=50.0.1) and
+why `self_check()` runs at start-up: it verifies that every symbol used here exists with the
+shape this module expects, so an upgrade fails at start with a clear message, never
+mid-request with a segfault.
+
+Hazards this module takes care of (toolchain.md, "Async execution"):
+- every ctypes callback and every value array handed to C stays referenced until C is done
+  with it (a collected one is a segfault, not an exception);
+- a future is polled only by the thread that created it (the worker's event loop);
+- a future dropped mid-run leaves its instance mid-update: callers drop the instance too;
+- the epoch deadline is set on every store before its first poll.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import itertools
+from ctypes import CFUNCTYPE, POINTER, byref, c_void_p, cast, memmove, string_at
+from typing import Callable
+
+import wasmtime
+from wasmtime import _bindings, _ffi as ffi
+
+# (symbol, number of arguments, whether it returns something) for every C function used here.
+_C_FUNCTIONS = (
+    ("wasmtime_config_async_stack_size_set", 2, False),
+    ("wasmtime_linker_define_func_unchecked", 9, True),
+    ("wasmtime_linker_define_async_func", 9, True),
+    ("wasmtime_store_new", 3, True),
+    ("wasmtime_store_context", 1, True),
+    ("wasmtime_store_limiter", 6, False),
+    ("wasmtime_store_delete", 1, False),
+    ("wasmtime_context_set_epoch_deadline", 2, False),
+    ("wasmtime_context_epoch_deadline_async_yield_and_update", 2, True),
+    ("wasmtime_instance_pre_instantiate_async", 5, True),
+    ("wasmtime_instance_export_get", 5, True),
+    ("wasmtime_func_call_async", 8, True),
+    ("wasmtime_call_future_poll", 1, True),
+    ("wasmtime_call_future_delete", 1, False),
+    ("wasmtime_memory_data", 2, True),
+    ("wasmtime_memory_data_size", 2, True),
+)
+# ctypes types used here, with the fields this module reads or writes.
+_C_TYPES = (
+    ("wasmtime_val_raw_t", ("i32", "i64")),
+    ("wasmtime_val_t", ("kind", "of")),
+    ("wasmtime_extern_t", ("kind", "of")),
+    ("wasmtime_instance_t", ("store_id",)),
+    ("wasmtime_async_continuation_t", ("callback", "env", "finalizer")),
+    ("wasmtime_func_unchecked_callback_t", ()),
+    ("wasmtime_func_async_callback_t", ()),
+    ("wasmtime_func_async_continuation_callback_t", ()),
+    ("wasmtime_call_future_t", ()),
+    ("wasm_trap_t", ()),
+    ("wasmtime_error_t", ()),
+)
+
+EXTERN_FUNC = 0  # wasmtime_extern_t.kind (WASMTIME_EXTERN_FUNC)
+EXTERN_MEMORY = 3  # WASMTIME_EXTERN_MEMORY
+VAL_I32 = 0  # wasmtime_val_t.kind (WASMTIME_I32)
+
+_NO_FINALIZER = CFUNCTYPE(None, c_void_p)()  # a NULL function pointer
+
+
+class FfiMismatch(RuntimeError):
+    """The installed wasmtime's private bindings are not what this host was written against."""
+
+
+def self_check() -> None:
+    """Raise FfiMismatch naming every missing or reshaped symbol. Cheap: run at start-up."""
+    problems = []
+    for name, nargs, returns in _C_FUNCTIONS:
+        raw = getattr(_bindings, "_" + name, None)  # the ctypes function behind ffi.<name>
+        if raw is None or not hasattr(ffi, name):
+            problems.append(f"{name} is missing")
+            continue
+        if len(raw.argtypes or ()) != nargs:
+            problems.append(f"{name} takes {len(raw.argtypes or ())} arguments, expected {nargs}")
+        if (raw.restype is not None) != returns:
+            problems.append(f"{name} {'returns nothing' if returns else 'returns a value'}, "
+                            f"expected the opposite")
+    for name, fields in _C_TYPES:
+        ctype = getattr(ffi, name, None)
+        if ctype is None:
+            problems.append(f"type {name} is missing")
+            continue
+        have = {f[0] for f in getattr(ctype, "_fields_", ())}
+        missing = [f for f in fields if f not in have]
+        if missing:
+            problems.append(f"type {name} lacks field(s) {', '.join(missing)}")
+    if problems:
+        raise FfiMismatch(
+            f"wasmtime {importlib.metadata.version('wasmtime')}: its "
+            f"private C bindings differ from what edgehost needs ({'; '.join(problems)}); "
+            "install the version pyproject.toml pins")
+
+
+def set_async_stack_size(config: wasmtime.Config, size: int) -> None:
+    """The native stack each running guest future gets (wasm frames plus host import frames)."""
+    ffi.wasmtime_config_async_stack_size_set(config.ptr(), size)
+
+
+# ----------------------------------------------------------------------- host imports
+
+def define_sync_import(linker: wasmtime.Linker, module: str, name: str,
+                       params: tuple[str, ...], result: str | None,
+                       host_function: Callable[..., int]) -> object:
+    """An import that never waits, as wasmtime's unchecked callback: the arguments and the
+    result pass in one array of raw values, with no conversion objects. `host_function` gets
+    the arguments as ints and returns the result; it must never raise (an exception cannot
+    cross into wasmtime), and the `except` here is the last line of defence. Returns what the
+    caller must keep alive as long as the linker."""
+    kinds = tuple(enumerate(params))
+    failed = -100  # Status.INTERNAL
+
+    def trampoline(_env, _caller, values, _count) -> int:
+        try:
+            value = host_function(*[values[i].i32 if kind == "i32" else values[i].i64
+                                    for i, kind in kinds])
+        except BaseException:  # noqa: BLE001 - see the docstring
+            value = failed
+        if result == "i32":
+            values[0].i32 = value
+        elif result == "i64":
+            values[0].i64 = value
+        return 0  # never a trap: imports report failures as status codes
+
+    functype = wasmtime.FuncType([_VALTYPES[p]() for p in params],
+                                 [_VALTYPES[result]()] if result else [])
+    callback = ffi.wasmtime_func_unchecked_callback_t(trampoline)
+    _check(ffi.wasmtime_linker_define_func_unchecked(
+        linker.ptr(), module.encode(), len(module.encode()), name.encode(), len(name.encode()),
+        functype.ptr(), callback, None, _NO_FINALIZER))
+    return callback
+
+
+_VALTYPES = {"i32": wasmtime.ValType.i32, "i64": wasmtime.ValType.i64,
+             "f32": wasmtime.ValType.f32, "f64": wasmtime.ValType.f64}
+
+
+class AsyncImports:
+    """Imports that may wait: the guest stays suspended (no thread) until a result is ready.
+
+    An async import's callback runs inside a poll: `start(args)` either answers at once (an
+    int) or returns a `Pending` whose `ready()` the scheduler learns about from its owner; the
+    continuation (one C callback shared by every call, keyed by an id) is polled only once the
+    guest has been woken, and writes the result into the guest's result slot.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, _Wait] = {}
+        self._ids = itertools.count(1)  # next() is atomic under the GIL
+        self._continuation = ffi.wasmtime_func_async_continuation_callback_t(self._resume)
+        self._keep: list[object] = []
+
+    def define(self, linker: wasmtime.Linker, module: str, name: str, params: tuple[str, ...],
+               start: Callable[..., "int | Pending"]) -> None:
+        """An i32-returning import taking i32 parameters whose `start(*args)` answers at once
+        (an int) or with a `Pending` that the guest waits on, suspended. `start` must not
+        raise."""
+        if any(p != "i32" for p in params):
+            raise ValueError(f"async import {name}: only i32 parameters are supported")
+        nparams = len(params)
+        failed = -100  # Status.INTERNAL, for a start() that raises despite its contract
+        functype = wasmtime.FuncType([wasmtime.ValType.i32() for _ in params],
+                                     [wasmtime.ValType.i32()])
+
+        def callback(_env, _caller, args, _nargs, results, _nresults, _trap, continuation):
+            try:
+                outcome = start(*[args[i].of.i32 for i in range(nparams)])
+            except BaseException:  # noqa: BLE001 - nothing may propagate into wasmtime
+                outcome = failed
+            wait_id = next(self._ids)
+            self._waiting[wait_id] = _Wait(results, outcome)
+            continuation[0].callback = self._continuation
+            continuation[0].env = wait_id
+            continuation[0].finalizer = _NO_FINALIZER
+
+        c_callback = ffi.wasmtime_func_async_callback_t(callback)
+        self._keep.append(c_callback)
+        _check(ffi.wasmtime_linker_define_async_func(
+            linker.ptr(), module.encode(), len(module.encode()), name.encode(),
+            len(name.encode()), functype.ptr(), c_callback, None, _NO_FINALIZER))
+
+    def _resume(self, env) -> bool:
+        wait = self._waiting.get(env)
+        if wait is None:
+            return True  # cannot happen; never leave a guest suspended forever
+        value = wait.outcome
+        if isinstance(value, Pending):
+            if not value.done:
+                return False
+            value = value.value
+        del self._waiting[env]
+        wait.results[0].kind = VAL_I32
+        wait.results[0].of.i32 = value
+        return True
+
+    def forget(self, pending: "Pending") -> None:
+        """Drop the bookkeeping of a wait whose guest future was dropped (cancelled)."""
+        for wait_id, wait in list(self._waiting.items()):
+            if wait.outcome is pending:
+                del self._waiting[wait_id]
+
+
+class Pending:
+    """The result of an async import that is not ready yet; `finish(value)` makes it ready."""
+
+    __slots__ = ("done", "value", "on_done")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.value = 0
+        self.on_done: Callable[[], None] | None = None
+
+    def finish(self, value: int) -> None:
+        self.done, self.value = True, value
+        if self.on_done is not None:
+            self.on_done()
+
+
+class _Wait:
+    __slots__ = ("results", "outcome")
+
+    def __init__(self, results, outcome) -> None:
+        self.results = results
+        self.outcome = outcome
+
+
+# ----------------------------------------------------------------------- stores and calls
+
+class RawStore:
+    """A wasmtime store made and freed through the C API, with the host's limits and an epoch
+    deadline that yields to the scheduler at every tick (the time slice)."""
+
+    __slots__ = ("_ptr", "context")
+
+    def __init__(self, engine: wasmtime.Engine, *, memory_bytes: int, table_elements: int,
+                 instances: int, tables: int, memories: int) -> None:
+        self._ptr = ffi.wasmtime_store_new(engine.ptr(), None, _NO_FINALIZER)
+        self.context = ffi.wasmtime_store_context(self._ptr)
+        ffi.wasmtime_store_limiter(self._ptr, memory_bytes, table_elements, instances, tables,
+                                   memories)
+        ffi.wasmtime_context_set_epoch_deadline(self.context, 1)
+        # The binding's declared restype is stale (see toolchain.md): never read the result.
+        ffi.wasmtime_context_epoch_deadline_async_yield_and_update(self.context, 1)
+
+    def close(self) -> None:
+        if self._ptr is not None:
+            ffi.wasmtime_store_delete(self._ptr)
+            self._ptr = None
+            self.context = None
+
+    @property
+    def closed(self) -> bool:
+        return self._ptr is None
+
+
+class CallFuture:
+    """One running guest call (or instantiation): `poll()` runs it until it finishes, yields
+    at an epoch tick, or waits in an async import. `drop()` cancels it. Holds every buffer C
+    writes into until it is dropped."""
+
+    # The C future reads its arguments (the function, the instance slot) when it is first
+    # polled, not when it is made: they are kept here until it is dropped.
+    __slots__ = ("_future", "_results", "_trap", "_error", "instance", "_store", "_func")
+
+    def __init__(self) -> None:
+        self._future = None
+        self._func = None
+        self._results = None
+        self._trap = POINTER(ffi.wasm_trap_t)()
+        self._error = POINTER(ffi.wasmtime_error_t)()
+        self.instance = None
+
+    @classmethod
+    def instantiate(cls, store: RawStore, pre: wasmtime.InstancePre) -> CallFuture:
+        call = cls()
+        call._store = store
+        call.instance = ffi.wasmtime_instance_t()
+        call._future = ffi.wasmtime_instance_pre_instantiate_async(
+            pre.ptr(), store.context, byref(call.instance), byref(call._trap),
+            byref(call._error))
+        return call
+
+    @classmethod
+    def call_i32(cls, store: RawStore, func) -> CallFuture:
+        """Call an export of type `() -> i32` (checked when the module was loaded)."""
+        call = cls()
+        call._store = store
+        call._results = (ffi.wasmtime_val_t * 1)()
+        call._func = func
+        call._future = ffi.wasmtime_func_call_async(
+            store.context, byref(func), None, 0, call._results, 1, byref(call._trap),
+            byref(call._error))
+        return call
+
+    @classmethod
+    def call_void(cls, store: RawStore, func) -> CallFuture:
+        """Call an export of type `() -> ()` (e.g. `_initialize`)."""
+        call = cls()
+        call._store = store
+        call._func = func
+        call._future = ffi.wasmtime_func_call_async(
+            store.context, byref(func), None, 0, None, 0, byref(call._trap), byref(call._error))
+        return call
+
+    def poll(self) -> bool:
+        return ffi.wasmtime_call_future_poll(self._future)
+
+    def drop(self) -> None:
+        if self._future is not None:
+            ffi.wasmtime_call_future_delete(self._future)
+            self._future = None
+            self._func = None
+
+    def outcome(self) -> int | None:
+        """After a finished poll: the i32 result (None for no result). Raises wasmtime.Trap
+        or wasmtime.WasmtimeError for a trap or an error."""
+        self.drop()
+        if self._trap:
+            raise wasmtime.Trap._from_ptr(self._trap)
+        if self._error:
+            raise wasmtime.WasmtimeError._from_ptr(self._error)
+        return self._results[0].of.i32 if self._results is not None else None
+
+
+def export(store: RawStore, instance, name: bytes):
+    """An instance's export by name, as a raw extern (one C call; no enumeration of the rest)."""
+    item = ffi.wasmtime_extern_t()
+    if not ffi.wasmtime_instance_export_get(store.context, byref(instance), name, len(name),
+                                            byref(item)):
+        return None
+    return item
+
+
+class RawMemory:
+    """A guest memory with one C call per operation. No range checks here: GuestMemory.check
+    runs first on every path (sandbox/memory.py), and a wasm memory never shrinks."""
+
+    __slots__ = ("_memory",)
+
+    def __init__(self, extern) -> None:
+        if extern.kind != EXTERN_MEMORY:
+            raise TypeError("export is not a memory")
+        self._memory = extern.of.memory
+
+    def data_len(self, store: RawStore) -> int:
+        return ffi.wasmtime_memory_data_size(store.context, byref(self._memory))
+
+    def _base(self, store: RawStore) -> int:
+        return cast(ffi.wasmtime_memory_data(store.context, byref(self._memory)), c_void_p).value
+
+    def read(self, store: RawStore, start: int, stop: int) -> bytes:
+        return string_at(self._base(store) + start, stop - start)
+
+    def write(self, store: RawStore, value: bytes | bytearray, start: int) -> int:
+        memmove(self._base(store) + start, bytes(value), len(value))
+        return len(value)
+
+
+def func_of(extern):
+    """The function inside a raw extern, or None when the export is not a function."""
+    return extern.of.func if extern is not None and extern.kind == EXTERN_FUNC else None
+
+
+def _check(error) -> None:
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+
+
