@@ -24,11 +24,11 @@ from edgehost.registry.bootstrap import DefaultAccount, ensure_default_account
 from edgehost.registry.bundles import BundleStore
 from edgehost.registry.functions import Functions
 from edgehost.sandbox.engine import Sandbox
-from edgehost.sandbox.slots import ExecutionSlots
 from edgehost.storage import actor_storage
 from edgehost.storage.actor_storage import ActorStorage
 from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv
+from edgehost.storage.output_gate import OutputGate
 
 HOST_PREFIX = "/__edgehost"
 HEALTH_PATH = f"{HOST_PREFIX}/health"
@@ -50,7 +50,6 @@ class Host:
     functions: Functions
     logs: FunctionLogs
     committer: GroupCommitter
-    slots: ExecutionSlots
     actors: ActorSystem
     default_account: DefaultAccount
 
@@ -164,17 +163,16 @@ def build_host(config: HostConfig, env_key: str | None = None) -> Host:
     functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics)
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes)
     committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
-    slots = ExecutionSlots(config.execution_slots)
-    actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env), committer, slots,
-                         logs, metrics)
+    actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env),
+                         OutputGate(committer), logs, metrics)
     default = ensure_default_account(accounts, data_dir, env_key)
-    return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, slots,
-                actors, default)
+    return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, actors,
+                default)
 
 
 def create_app(config: HostConfig, host: Host | None = None) -> HostApp:
     if host is None:
         host = build_host(config, os.environ.get("EDGEHOST_API_KEY"))
-    traffic = FunctionTraffic(config, host.functions, host.sandbox, host.actors, host.slots,
-                              host.logs, host.metrics)
+    traffic = FunctionTraffic(config, host.functions, host.sandbox, host.actors, host.logs,
+                              host.metrics)
     return HostApp(host, traffic)

@@ -53,6 +53,31 @@ class ActorLimits:
     list_default_limit: int = 128
     list_max_limit: int = 1000
     group_commit_max_turns: int = 256  # turns whose writes may share one fsync
+    # A chain of actor calls (A calls B calls C ...) may be at most this deep: each level
+    # holds a suspended guest (its store and stack) until the call returns.
+    max_call_depth: int = 16
+    # Calls of one account waiting in its actors' mailboxes, all mailboxes together.
+    max_waiting_calls_per_account: int = 2_000
+    # Live activations keep their instance's memory between calls (memory is a cache). When
+    # these are passed, idle activations are dropped, least recently used first.
+    max_activations_per_account: int = 2_000
+    activation_memory_bytes: int = 2048 * MIB  # all accounts together
+    account_activation_memory_bytes: int = 512 * MIB
+
+
+@dataclass(frozen=True)
+class SchedulingLimits:
+    """How guests share a worker (sandbox/scheduler.py, http/admission.py)."""
+
+    # Function requests of one account running at once; more wait in line. Each running one
+    # holds a store, its memory and a guest stack.
+    max_inflight_per_account: int = 64
+    # Requests of one account waiting for one of those slots; past this the host answers
+    # 503 with Retry-After at once.
+    max_queued_per_account: int = 256
+    # Threads that load a deployment (LMDB read, compiled module from disk) on the first
+    # request after a start or a ship; never guest code.
+    loader_threads: int = 2
 
 
 @dataclass(frozen=True)
@@ -68,10 +93,7 @@ class HostConfig:
     function_log_max_bytes: int = 1 * MIB  # per function; one rotated file is kept
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     actors: ActorLimits = field(default_factory=ActorLimits)
-    worker_threads: int = 64  # guest work runs on these; nested actor calls reuse the caller's
-    # Threads running guest code at once (the rest wait). More than the cores only adds GIL
-    # contention; waiting in a mailbox or for an fsync does not hold a slot.
-    execution_slots: int = field(default_factory=lambda: os.cpu_count() or 2)
+    scheduling: SchedulingLimits = field(default_factory=SchedulingLimits)
     # The admin API (FastAPI) is imported in the background this long after start-up, so the
     # import (~0.1 s holding the GIL) does not slow the first function requests after a
     # restart; an admin request before then builds it at once.

@@ -23,6 +23,12 @@ HELP = {
     "edgehost_actor_activations_total": "Actor activations created (init turns run).",
     "edgehost_actor_evictions_total": "Activations dropped, by reason.",
     "edgehost_actor_live_activations": "Activations currently in memory.",
+    "edgehost_actor_activation_memory_bytes": "Linear memory kept by live activations.",
+    "edgehost_account_inflight_invocations": "Function requests running, by account.",
+    "edgehost_account_queued_invocations": "Function requests waiting to run, by account.",
+    "edgehost_account_runnable_guests": "Guest tasks ready to run, by account.",
+    "edgehost_guest_tasks": "Guest runs started and not finished (running or waiting).",
+    "edgehost_storage_commit_failures_total": "Durable commits that failed.",
     "edgehost_storage_commits_total": "Durable storage transactions (one fsync each).",
     "edgehost_storage_committed_turns_total": "Actor turns committed (group commit shares fsyncs).",
 }
@@ -34,10 +40,15 @@ class Metrics:
         self._counters: dict[tuple[str, Labels], float] = defaultdict(float)
         self._summaries: dict[tuple[str, Labels], list[float]] = defaultdict(lambda: [0, 0.0])
         self._gauges: dict[str, Callable[[], float]] = {}
+        self._gauge_families: dict[str, tuple[str, Callable[[], dict[str, float]]]] = {}
 
     def gauge(self, name: str, read: Callable[[], float]) -> None:
         """A value read when metrics are rendered (e.g. the number of live activations)."""
         self._gauges[name] = read
+
+    def gauge_family(self, name: str, label: str, read: Callable[[], dict[str, float]]) -> None:
+        """Values by one label, read when rendered (e.g. queued requests by account)."""
+        self._gauge_families[name] = (label, read)
 
     @staticmethod
     def _key(name: str, labels: dict[str, str] | None) -> tuple[str, Labels]:
@@ -76,6 +87,10 @@ class Metrics:
         for name, read in sorted(self._gauges.items()):
             header(name, "gauge")
             lines.append(f"{name} {read():g}")
+        for name, (label, read_family) in sorted(self._gauge_families.items()):
+            header(name, "gauge")
+            for value_label, value in sorted(read_family().items()):
+                lines.append(f"{name}{_fmt(((label, value_label),))} {value:g}")
         for (name, labels), (count, total) in sorted(summaries.items()):
             header(name, "summary")
             lines.append(f"{name}_count{_fmt(labels)} {count:g}")

@@ -3,7 +3,7 @@
 from edgehost.config import SandboxLimits
 from edgehost.sandbox.abi import Status
 from edgehost.sandbox.imports import guarded
-from edgehost.sandbox.invocation import Invocation, InvocationStack
+from edgehost.sandbox.invocation import Invocation, RunningGuest
 from edgehost.sandbox.memory import GuestMemory, OutOfBounds
 
 import pytest
@@ -27,16 +27,16 @@ class FakeMemory:
 
 
 def test_an_import_that_raises_returns_internal_and_records_a_fault():
-    stack = InvocationStack()
+    running = RunningGuest()
     inv = Invocation(input=b"", limits=SandboxLimits())
 
     def explode(inv):
         raise KeyError("boom")
 
-    fn = guarded("explode", explode, stack)
-    stack.push(inv)
+    fn = guarded("explode", explode, running)
+    running.invocation = inv
     assert fn() == Status.INTERNAL
-    stack.pop()
+    running.invocation = None
     assert inv.faults[0].import_name == "explode" and inv.faults[0].status == Status.INTERNAL
 
 

@@ -69,3 +69,28 @@ def bad_name(reason: str) -> ActorError:
 
 def codec(message: str) -> ActorError:
     return ActorError("CodecError", message)
+
+
+def too_many_activations(account_id: str, live: int, limit: int) -> ActorError:
+    return ActorError("ActorOverloadedError",
+                      f"this account has {live} live actor instances, all busy, and may keep "
+                      f"at most {limit} (max_activations_per_account); retry later")
+
+
+def too_many_waiting(waiting: int, limit: int) -> ActorError:
+    return ActorError("ActorOverloadedError",
+                      f"this account already has {waiting} actor calls waiting in mailboxes, "
+                      f"the limit (max_waiting_calls_per_account is {limit})")
+
+
+def call_depth(type_: str, name: str, depth: int, limit: int) -> ActorError:
+    return ActorError("ActorCallDepthError",
+                      f"calling {type_}({name!r}) would make the actor call chain {depth + 1} "
+                      f"deep; the limit is {limit} (max_call_depth)")
+
+
+def output_gate(type_: str, name: str, cause: BaseException) -> ActorError:
+    detail = str(getattr(cause, "cause", cause)) or type(cause).__name__
+    return ActorError("ActorOutputGateError",
+                      f"{type_}({name!r}): storage could not be made durable, so this result "
+                      f"is withdrawn and the instance restarts from what is on disk: {detail}")

@@ -2,32 +2,41 @@
 
 A call resolves the binding in the *caller's* manifest to a type, the type to the function
 that owns it on the *caller's* account, and (account, type, name) to the one activation. The
-caller's thread then waits its turn in the activation's mailbox and runs the turn itself:
-instantiate and init on first use, run the method against a write buffer, commit the buffer
-durably (group commit), and only then return the result.
+caller waits its turn in the activation's mailbox (a future, not a thread) and then the turn
+runs as a guest task on the scheduler: instantiate and init on first use, run the method
+against a write buffer, hand the buffer to the committer. The mailbox passes to the next call
+at once; this call's result is released only when the writes it saw are on disk (the output
+gate, storage/output_gate.py).
+
+Everything here runs on the worker's event loop. A call chain carries one deadline (the
+caller's budget keeps running while it waits; a callee gets at most what is left), its depth
+is bounded, and a call that would close a cycle of waits fails at once (actors/waits.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import struct
-import threading
 import time
 from dataclasses import dataclass
+from typing import Awaitable
 
 from edgehost.actors import errors
 from edgehost.actors.directory import Activation, ActorDirectory
 from edgehost.actors.errors import ActorError
 from edgehost.actors.mailbox import MailboxFull
+from edgehost.actors.waits import WaitGraph
 from edgehost.config import ActorLimits
 from edgehost.function_logs import FunctionLogs
 from edgehost.metrics import Metrics
 from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import ACTOR_CALL_EXPORT, ACTOR_INIT_EXPORT, AbiError, Status
-from edgehost.sandbox.engine import InvocationResult, Outcome, Sandbox
+from edgehost.sandbox.engine import Sandbox
+from edgehost.sandbox.guest import InvocationResult, Outcome
 from edgehost.sandbox.invocation import Invocation
-from edgehost.sandbox.slots import ExecutionSlots
 from edgehost.storage.actor_storage import ActorStorage, InstanceId
-from edgehost.storage.group_commit import GroupCommitter
+from edgehost.storage.group_commit import CommitTicket
+from edgehost.storage.output_gate import OutputGate
 from edgehost.storage.turn import Turn, check_json
 
 _U32 = struct.Struct("<I")
@@ -40,48 +49,58 @@ def _frame(*parts: bytes) -> bytes:
 @dataclass(frozen=True)
 class BoundCaller:
     """The `actor_call` capability of one guest invocation: its account, its own manifest's
-    bindings, and the instances already in its call chain."""
+    bindings, the instances already in its call chain (outermost first; the last one is the
+    caller itself when it is an actor), and the chain's deadline (event loop time)."""
 
     system: ActorSystem
     account_id: str
     bindings: dict[str, str]
-    chain: frozenset[InstanceId]
+    chain: tuple[InstanceId, ...]
+    deadline: float
 
-    def call(self, binding: bytes, name: bytes, method: bytes, args: bytes) -> bytes:
+    def call(self, binding: bytes, name: bytes, method: bytes, args: bytes) -> Awaitable[bytes]:
         return self.system.call(self, binding, name, method, args)
 
 
 class ActorSystem:
     def __init__(self, limits: ActorLimits, functions: Functions, sandbox: Sandbox,
-                 storage: ActorStorage, committer: GroupCommitter, slots: ExecutionSlots,
-                 logs: FunctionLogs, metrics: Metrics) -> None:
+                 storage: ActorStorage, gate: OutputGate, logs: FunctionLogs,
+                 metrics: Metrics) -> None:
         self._limits = limits
-        self._slots = slots
         self._functions = functions
         self._sandbox = sandbox
+        self._scheduler = sandbox.scheduler
         self._storage = storage
-        self._committer = committer
+        self._gate = gate
         self._logs = logs
         self._metrics = metrics
         self.directory = ActorDirectory(limits, self._evicted)
+        self._waits = WaitGraph()
+        self._waiting_by_account: dict[str, int] = {}
+        self._reaper: asyncio.TimerHandle | None = None
+        gate.on_failure = self._commit_failed
         metrics.gauge("edgehost_actor_live_activations", lambda: len(self.directory))
-        self._stop = threading.Event()
-        self._reaper = threading.Thread(target=self._reap, name="edgehost-actor-reaper",
-                                        daemon=True)
+        metrics.gauge("edgehost_actor_activation_memory_bytes",
+                      lambda: self.directory.memory_bytes)
 
     def start(self) -> None:
-        self._reaper.start()
+        """Arm the idle reaper on the running event loop (the host's lifespan calls this)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (tools): nothing to reap
+        interval = min(max(self._limits.idle_eviction_s / 4, 0.05), 5.0)
+
+        def reap() -> None:
+            self.directory.evict_idle(time.monotonic())
+            self._reaper = loop.call_later(interval, reap)
+
+        self._reaper = loop.call_later(interval, reap)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._reaper.is_alive():
-            self._reaper.join()
+        if self._reaper is not None:
+            self._reaper.cancel()
         self.directory.evict_all()
-
-    def _reap(self) -> None:
-        interval = min(max(self._limits.idle_eviction_s / 4, 0.05), 5.0)
-        while not self._stop.wait(interval):
-            self.directory.evict_idle(time.monotonic())
 
     def _evicted(self, activation: Activation, reason: str) -> None:
         self._metrics.inc("edgehost_actor_evictions_total", {"reason": reason})
@@ -93,67 +112,129 @@ class ActorSystem:
                        limit: int) -> list[str]:
         return self._storage.instance_names(account_id, type_, after=after, limit=limit)
 
-    def caller_for(self, deployment: Deployment,
-                   chain: frozenset[InstanceId] = frozenset()) -> BoundCaller:
-        return BoundCaller(self, deployment.function.account_id, deployment.bindings, chain)
+    def caller_for(self, deployment: Deployment, deadline: float,
+                   chain: tuple[InstanceId, ...] = ()) -> BoundCaller:
+        return BoundCaller(self, deployment.function.account_id, deployment.bindings, chain,
+                           deadline)
 
     # ------------------------------------------------------------------ call
 
     def call(self, caller: BoundCaller, binding: bytes, name: bytes, method: bytes,
-             args: bytes) -> bytes:
-        """Entry point of the `actor_call` import. Raises AbiError for every failure."""
+             args: bytes) -> Awaitable[bytes]:
+        """Entry point of the `actor_call` import. Checks what it can at once (raising
+        AbiError, which the guest gets without waiting) and returns the call to await."""
         try:
-            result = self._call(caller, _text(binding, "binding"), name, _text(method, "method"),
-                                args)
+            binding_s, method_s = _text(binding, "binding"), _text(method, "method")
+            type_ = caller.bindings.get(binding_s)
+            if type_ is None:
+                raise errors.unknown_binding(binding_s)
+            name_s = self._check_name(name)
+            if method_s.startswith("_"):
+                raise errors.private_method(type_, method_s)
+            parsed = check_json(args, "the argument list")
+            if not isinstance(parsed, list):
+                raise AbiError(Status.CODEC_ERROR, "the argument list must be a JSON array")
+            key = InstanceId(caller.account_id, type_, name_s)
+            if key in caller.chain:
+                raise errors.deadlock(type_, name_s)
+            if len(caller.chain) >= self._limits.max_call_depth:
+                raise errors.call_depth(type_, name_s, len(caller.chain),
+                                        self._limits.max_call_depth)
+        except ActorError as e:
+            self._metrics.inc("edgehost_actor_calls_total", {"outcome": e.name})
+            raise e.to_abi() from None
+        return self._call(caller, key, binding_s, method_s, args)
+
+    async def _call(self, caller: BoundCaller, key: InstanceId, binding: str, method: str,
+                    args: bytes) -> bytes:
+        try:
+            result = await self._route(caller, key, binding, method, args)
         except ActorError as e:
             self._metrics.inc("edgehost_actor_calls_total", {"outcome": e.name})
             raise e.to_abi() from None
         self._metrics.inc("edgehost_actor_calls_total", {"outcome": "ok"})
         return result
 
-    def _call(self, caller: BoundCaller, binding: str, raw_name: bytes, method: str,
-              args: bytes) -> bytes:
-        type_ = caller.bindings.get(binding)
-        if type_ is None:
-            raise errors.unknown_binding(binding)
-        name = self._check_name(raw_name)
-        if method.startswith("_"):
-            raise errors.private_method(type_, method)
-        parsed = check_json(args, "the argument list")
-        if not isinstance(parsed, list):
-            raise AbiError(Status.CODEC_ERROR, "the argument list must be a JSON array")
-        key = InstanceId(caller.account_id, type_, name)
-        if key in caller.chain:
-            raise errors.deadlock(type_, name)
-        budget_ms = self._limits.call_timeout_ms
-        deadline = time.monotonic() + budget_ms / 1000
+    async def _route(self, caller: BoundCaller, key: InstanceId, binding: str, method: str,
+                     args: bytes) -> bytes:
+        loop = asyncio.get_running_loop()
+        deadline = min(caller.deadline, loop.time() + self._limits.call_timeout_ms / 1000)
+        budget_ms = _ms_until(loop, deadline)
+        chain = caller.chain + (key,)
+        waiter = caller.chain[-1] if caller.chain else None  # the calling instance, if any
         while True:
-            owner = self._functions.owner_deployment(caller.account_id, type_)
+            owner = self._functions.owner_deployment(key.account_id, key.type)
             if owner is None:
-                raise errors.unresolved_binding(binding, type_)
-            if method not in owner.actor_classes.get(type_, ()):
-                raise errors.unknown_method(type_, method)
+                raise errors.unresolved_binding(binding, key.type)
+            if method not in owner.actor_classes.get(key.type, ()):
+                raise errors.unknown_method(key.type, method)
             activation = self.directory.get(key, owner)
+            if waiter is not None:
+                if self._waits.closes_cycle(waiter, key):
+                    raise errors.deadlock(key.type, key.name)
+                self._waits.add(waiter, key)
             try:
-                with self._slots.released():
-                    acquired = activation.mailbox.acquire(deadline - time.monotonic())
-            except MailboxFull as full:
-                raise errors.overloaded(type_, name, full.args[0]) from None
-            if not acquired:
-                raise errors.timeout(type_, name, method, budget_ms)
-            hold = _MailboxHold(activation)
-            try:
-                if activation.dropped or self.directory.get(key, owner) is not activation:
+                if not await self._acquire(activation, deadline):
+                    raise errors.timeout(key.type, key.name, method, budget_ms)
+                if activation.dropped or self.directory.lookup(key) is not activation:
+                    activation.mailbox.release()
                     continue  # replaced or dropped while we waited: go round again
-                if activation.predecessor is not None:
-                    self._drain(activation.predecessor, deadline, type_, name, method, budget_ms)
-                    activation.predecessor = None
-                chain = caller.chain | {key}
-                if activation.instance is None:
-                    self._activate(activation, chain, deadline)
-                return self._turn(activation, hold, method, args, chain, deadline, budget_ms)
+                # From here the token is held by a task of its own: if this caller is
+                # cancelled (its budget ran out) the turn still ends cleanly and passes it on.
+                held = asyncio.ensure_future(
+                    self._hold(activation, method, args, chain, deadline, budget_ms))
+                held.add_done_callback(_retrieve)
+                output, gate = await asyncio.shield(held)
             finally:
-                hold.release()
+                if waiter is not None:
+                    self._waits.remove(waiter)
+            if gate is not None:
+                try:
+                    await gate.future
+                except Exception as e:  # noqa: BLE001 - the commit failed: withdraw the result
+                    raise errors.output_gate(key.type, key.name, e) from None
+            return output
+
+    async def _acquire(self, activation: Activation, deadline: float) -> bool:
+        account = activation.key.account_id
+        if activation.mailbox.try_acquire():
+            return True
+        waiting = self._waiting_by_account.get(account, 0)
+        if waiting >= self._limits.max_waiting_calls_per_account:
+            raise errors.too_many_waiting(waiting, self._limits.max_waiting_calls_per_account)
+        self._waiting_by_account[account] = waiting + 1
+        try:
+            return await activation.mailbox.acquire(deadline - asyncio.get_running_loop().time())
+        except MailboxFull as full:
+            raise errors.overloaded(activation.key.type, activation.key.name,
+                                    full.args[0]) from None
+        finally:
+            left = self._waiting_by_account[account] - 1
+            if left:
+                self._waiting_by_account[account] = left
+            else:
+                del self._waiting_by_account[account]
+
+    async def _hold(self, activation: Activation, method: str, args: bytes,
+                    chain: tuple[InstanceId, ...], deadline: float, budget_ms: int
+                    ) -> tuple[bytes, CommitTicket | None]:
+        """Run one call's turn while holding the activation's token; always passes it on."""
+        key = activation.key
+        try:
+            if activation.predecessor is not None:
+                await self._drain(activation.predecessor, deadline, key, method, budget_ms)
+                activation.predecessor = None
+            if activation.instance is None:
+                await self._activate(activation, chain, deadline)
+            return await self._turn(activation, method, args, chain, deadline, budget_ms)
+        finally:
+            activation.last_used = time.monotonic()
+            if activation.dropped:
+                if activation.instance is not None:  # a commit failed while the turn ran
+                    self._drop(activation, "commit_failed")
+            elif activation.instance is not None:
+                self.directory.note_memory(activation)
+            activation.mailbox.release()
 
     def _check_name(self, raw: bytes) -> str:
         if not raw or len(raw) > self._limits.max_name_bytes:
@@ -164,13 +245,11 @@ class ActorSystem:
         except UnicodeDecodeError:
             raise errors.bad_name("instance name is not valid UTF-8") from None
 
-    def _drain(self, old: Activation, deadline: float, type_: str, name: str, method: str,
-               budget_ms: int) -> None:
+    async def _drain(self, old: Activation, deadline: float, key: InstanceId, method: str,
+                     budget_ms: int) -> None:
         """Wait for an older revision's activation to finish its call, then drop it."""
-        with self._slots.released():
-            acquired = old.mailbox.acquire(deadline - time.monotonic())
-        if not acquired:
-            raise errors.timeout(type_, name, method, budget_ms)
+        if not await old.mailbox.acquire(deadline - asyncio.get_running_loop().time()):
+            raise errors.timeout(key.type, key.name, method, budget_ms)
         try:
             old.close_instance()
             self.directory.forget(old)
@@ -181,77 +260,104 @@ class ActorSystem:
     # ------------------------------------------------------------------ turns
 
     def _invocation(self, activation: Activation, payload: bytes, turn: Turn,
-                    chain: frozenset[InstanceId]) -> Invocation:
+                    chain: tuple[InstanceId, ...], deadline: float) -> Invocation:
         owner = activation.deployment
         return Invocation(input=payload, limits=self._sandbox.limits, env_vars=owner.env_vars,
-                          storage=turn, actors=self.caller_for(owner, chain))
+                          storage=turn, actors=self.caller_for(owner, deadline, chain))
 
-    def _activate(self, activation: Activation, chain: frozenset[InstanceId],
-                  deadline: float) -> None:
+    async def _run(self, activation: Activation, entry: str, invocation: Invocation,
+                   deadline: float, budget_ms: int) -> InvocationResult:
+        assert activation.instance is not None
+        owner = activation.deployment
+        run = activation.instance.start(entry, invocation)
+        return await self._scheduler.run(owner.function.account_id, owner.function.func_id,
+                                         run, budget_ms, deadline)
+
+    async def _activate(self, activation: Activation, chain: tuple[InstanceId, ...],
+                        deadline: float) -> None:
         """First turn of an activation: instantiate, construct the class (may use storage)."""
         key, owner = activation.key, activation.deployment
-        budget_ms = min(self._limits.init_timeout_ms, _remaining_ms(deadline))
-        instance = self._sandbox.new_instance(owner.compiled, owner.memory_limit_bytes)
-        turn = Turn(self._storage, key, self._limits)
+        loop = asyncio.get_running_loop()
+        init_deadline = min(deadline, loop.time() + self._limits.init_timeout_ms / 1000)
+        budget_ms = _ms_until(loop, init_deadline)
+        activation.instance = self._sandbox.new_instance(owner.compiled,
+                                                         owner.memory_limit_bytes)
+        turn = Turn(self._storage, key, self._limits, self._gate.layers(key))
         invocation = self._invocation(activation, _frame(key.type.encode(), key.name.encode()),
-                                      turn, chain)
-        result = instance.run(ACTOR_INIT_EXPORT, invocation, budget_ms)
+                                      turn, chain, deadline)
+        result = await self._run(activation, ACTOR_INIT_EXPORT, invocation, init_deadline,
+                                 budget_ms)
         self._metrics.inc("edgehost_actor_activations_total")
         if result.outcome is Outcome.OK:
-            self._commit(turn)
-            activation.instance = instance
+            self._submit(activation, turn)
             self._log(owner, result, None)
             return
-        instance.close()
-        activation.close_instance()
-        self.directory.forget(activation)
+        self._drop(activation, "failed")
         error_id = self._log(owner, result, f"{key.type}({key.name!r}) init")
         if result.outcome is Outcome.TIMEOUT:
             raise errors.init_timeout(key.type, key.name, budget_ms)
         raise errors.method_failed(key.type, key.name, "constructor",
                                    _failure_message(result, error_id))
 
-    def _turn(self, activation: Activation, hold: _MailboxHold, method: str, args: bytes,
-              chain: frozenset[InstanceId], deadline: float, budget_ms: int) -> bytes:
+    async def _turn(self, activation: Activation, method: str, args: bytes,
+                    chain: tuple[InstanceId, ...], deadline: float, budget_ms: int
+                    ) -> tuple[bytes, CommitTicket | None]:
         key, owner = activation.key, activation.deployment
-        turn = Turn(self._storage, key, self._limits)
-        invocation = self._invocation(activation, _frame(method.encode(), args), turn, chain)
-        assert activation.instance is not None
-        result = activation.instance.run(ACTOR_CALL_EXPORT, invocation,
-                                         _remaining_ms(deadline))
+        turn = Turn(self._storage, key, self._limits, self._gate.layers(key))
+        invocation = self._invocation(activation, _frame(method.encode(), args), turn, chain,
+                                      deadline)
+        result = await self._run(activation, ACTOR_CALL_EXPORT, invocation, deadline,
+                                 budget_ms)
         if result.outcome is Outcome.OK:
             output = result.output
             try:
                 check_json(output, f"the result of {key.type}.{method}")
             except AbiError as e:
-                self._drop(activation)
+                self._drop(activation, "failed")
                 raise errors.codec(e.detail) from None
-            self._commit(turn, hold)  # durable before the reply leaves
+            self._submit(activation, turn)
             self._log(owner, result, None)
-            return output
+            return output, self._gate.gate(key)
         # Nothing of a failed turn is committed: its buffer is dropped with it.
         error_id = self._log(owner, result, f"{key.type}({key.name!r}).{method}")
         if result.outcome is Outcome.TIMEOUT:
-            self._drop(activation)
+            self._drop(activation, "failed")
             raise errors.timeout(key.type, key.name, method, budget_ms)
         if result.outcome is Outcome.TRAP:
-            self._drop(activation)  # its heap may be mid-update: memory is a cache
+            self._drop(activation, "failed")  # its heap may be mid-update: memory is a cache
         raise errors.method_failed(key.type, key.name, method,
                                    _failure_message(result, error_id))
 
-    def _commit(self, turn: Turn, hold: _MailboxHold | None = None) -> None:
-        with self._slots.released():  # waiting for the fsync is not guest work
-            if turn.has_writes:
-                self._committer.commit(turn.apply)
-            if hold is not None:
-                # The instance is done with: let the next call in before this thread
-                # competes for an execution slot to return to its caller.
-                hold.release()
+    def _submit(self, activation: Activation, turn: Turn) -> None:
+        """Hand a finished turn's writes to the committer (the next turn may start now)."""
+        if activation.dropped:
+            # A commit this instance depended on failed while the turn ran: what it computed
+            # rests on writes the disk never got.
+            raise errors.output_gate(activation.key.type, activation.key.name,
+                                     RuntimeError("an earlier commit of this instance failed"))
+        if turn.has_writes:
+            self._gate.submit(turn.instance, turn.writes, turn.cleared, turn.apply)
 
-    def _drop(self, activation: Activation) -> None:
+    def _commit_failed(self, instance: InstanceId, error: BaseException) -> None:
+        """A commit of `instance` failed: its activation's memory may hold state the disk
+        never got, so it must not run again. If a turn is running on it now, the holder
+        drops it when the turn ends (`_submit` and `_hold`)."""
+        self._metrics.inc("edgehost_storage_commit_failures_total")
+        activation = self.directory.lookup(instance)
+        if activation is None:
+            return
+        if activation.mailbox.try_acquire():
+            try:
+                self._drop(activation, "commit_failed")
+            finally:
+                activation.mailbox.release()
+        else:
+            activation.dropped = True  # closed by the holder; waiters go back to the directory
+
+    def _drop(self, activation: Activation, reason: str) -> None:
         activation.close_instance()
         self.directory.forget(activation)
-        self._metrics.inc("edgehost_actor_evictions_total", {"reason": "failed"})
+        self._metrics.inc("edgehost_actor_evictions_total", {"reason": reason})
 
     def _log(self, owner: Deployment, result: InvocationResult, failed: str | None) -> str | None:
         failure = None if failed is None else \
@@ -259,22 +365,14 @@ class ActorSystem:
         return self._logs.record(owner.function.func_id, result.invocation, failure=failure)
 
 
-class _MailboxHold:
-    """The mailbox token of one call; released exactly once, as early as is safe."""
-
-    def __init__(self, activation: Activation) -> None:
-        self._activation = activation
-        self._held = True
-
-    def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._activation.last_used = time.monotonic()
-            self._activation.mailbox.release()
+def _retrieve(task: asyncio.Task) -> None:
+    """Mark a turn task's outcome as seen: its caller may have stopped waiting for it."""
+    if not task.cancelled():
+        task.exception()
 
 
-def _remaining_ms(deadline: float) -> int:
-    return max(int((deadline - time.monotonic()) * 1000), 1)
+def _ms_until(loop: asyncio.AbstractEventLoop, deadline: float) -> int:
+    return max(int((deadline - loop.time()) * 1000), 1)
 
 
 def _text(raw: bytes, what: str) -> str:

@@ -12,7 +12,6 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 
 from starlette.responses import Response
 
@@ -22,9 +21,10 @@ from edgehost.function_logs import FunctionLogs
 from edgehost.metrics import Metrics
 from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import FETCH_EXPORT
-from edgehost.sandbox.engine import InvocationResult, Outcome, Sandbox
+from edgehost.http.admission import Admission
+from edgehost.sandbox.engine import Sandbox
+from edgehost.sandbox.guest import InvocationResult, Outcome
 from edgehost.sandbox.invocation import Invocation
-from edgehost.sandbox.slots import ExecutionSlots
 from edgehost.sandbox.wire import (MalformedResponse, decode_response, encode_raw_request,
                                    http_bytes_to_utf8)
 
@@ -76,36 +76,42 @@ def resolve_target(host_header: str, path: str, base_domain: str) -> Target | No
 
 class FunctionTraffic:
     """Runs function requests. This is the hot path, so it works on the ASGI messages
-    directly (no framework objects) and hands guest work to its own thread pool with
-    `loop.run_in_executor`, which costs 13 us of CPU a hand-off with 32 in flight where
-    anyio's `to_thread` costs 40 (it looks the running loop up several times a call, and on
-    Python 3.11 each lookup is a getpid() system call). The host path never reaches HTTP/1.1's
-    request target with non-ASCII bytes: the parser answers 400 first."""
+    directly (no framework objects), and the guest runs as a task of the sandbox's scheduler
+    on this same event loop: no thread hand-off per request. The host path never reaches
+    HTTP/1.1's request target with non-ASCII bytes: the parser answers 400 first."""
 
     def __init__(self, config: HostConfig, functions: Functions, sandbox: Sandbox,
-                 actors: ActorSystem, slots: ExecutionSlots, logs: FunctionLogs,
-                 metrics: Metrics) -> None:
+                 actors: ActorSystem, logs: FunctionLogs, metrics: Metrics) -> None:
         self._config = config
-        self._slots = slots
         self._actors = actors
         self._functions = functions
         self._sandbox = sandbox
+        self._scheduler = sandbox.scheduler
         self._logs = logs
         self._metrics = metrics
-        # Guest work runs on these threads; a caller waiting in an actor mailbox holds one.
-        self._workers = ThreadPoolExecutor(config.worker_threads, thread_name_prefix="edgehost-guest")
+        self._admission = Admission(config.scheduling.max_inflight_per_account,
+                                    config.scheduling.max_queued_per_account)
+        # Loading a deployment (LMDB, deserializing a compiled module) blocks for a few
+        # milliseconds on the first request after a start or a ship: off the loop.
+        self._loader = ThreadPoolExecutor(config.scheduling.loader_threads,
+                                          thread_name_prefix="edgehost-load")
+        metrics.gauge_family("edgehost_account_inflight_invocations", "account",
+                             self._admission.inflight_by_account)
+        metrics.gauge_family("edgehost_account_queued_invocations", "account",
+                             self._admission.queued_by_account)
+        metrics.gauge_family("edgehost_account_runnable_guests", "account",
+                             self._scheduler.runnable_by_account)
+        metrics.gauge("edgehost_guest_tasks", lambda: self._scheduler.tasks)
 
     def close(self) -> None:
-        """Stops the worker threads (the server has answered every request by now)."""
-        self._workers.shutdown(wait=True)
+        self._loader.shutdown(wait=True)
 
     async def handle(self, scope: dict, receive, send, target: Target) -> None:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         deployment = self._functions.cached_deployment(target.slug) if target.slug else None
         if deployment is None and target.slug:
-            # First request after start or ship: loading the module blocks, keep it off the loop.
-            deployment = await loop.run_in_executor(self._workers, self._functions.deployment,
+            deployment = await loop.run_in_executor(self._loader, self._functions.deployment,
                                                     target.slug)
         if deployment is None:
             self._metrics.inc("edgehost_requests_total", {"outcome": "not_found"})
@@ -127,24 +133,44 @@ class FunctionTraffic:
             if len(body) > limit:
                 await self._too_large(limit)(scope, receive, send)
                 return
+        account = deployment.function.account_id
+        deadline = loop.time() + deployment.timeout_ms / 1000
+        if not await self._admission.enter(account, deadline - loop.time()):
+            await self._overloaded()(scope, receive, send)
+            return
+        try:
+            result = await self._run(deployment, scope, target, bytes(body), deadline)
+        finally:
+            self._admission.leave(account)
+        await self._respond(deployment, result, scope, receive, send)
+        self._metrics.observe("edgehost_request_seconds", time.perf_counter() - started)
+
+    async def _run(self, deployment: Deployment, scope: dict, target: Target, body: bytes,
+                   deadline: float) -> InvocationResult:
         headers = [(name, http_bytes_to_utf8(value)) for name, value in scope["headers"]]
         query = scope.get("query_string", b"")
         url = b"".join((b"http://", http_bytes_to_utf8(header(scope, b"host") or b""),
                         target.guest_path.encode("latin-1"), b"?" if query else b"", query))
-        payload = encode_raw_request(scope["method"].encode(), url, headers, bytes(body))
+        payload = encode_raw_request(scope["method"].encode(), url, headers, body)
         invocation = Invocation(
             input=payload, limits=self._sandbox.limits, env_vars=deployment.env_vars,
-            actors=self._actors.caller_for(deployment) if deployment.bindings else None)
-        result = await loop.run_in_executor(self._workers,
-                                            partial(self._run, deployment, invocation))
-        await self._respond(deployment, result, scope, receive, send)
-        self._metrics.observe("edgehost_request_seconds", time.perf_counter() - started)
+            actors=self._actors.caller_for(deployment, deadline) if deployment.bindings
+            else None)
+        instance = self._sandbox.new_instance(deployment.compiled,
+                                              deployment.memory_limit_bytes)
+        try:
+            return await self._scheduler.run(
+                deployment.function.account_id, deployment.function.func_id,
+                instance.start(FETCH_EXPORT, invocation), deployment.timeout_ms, deadline)
+        finally:
+            instance.close()
 
-    def _run(self, deployment: Deployment, invocation: Invocation) -> InvocationResult:
-        with self._slots.held():
-            return self._sandbox.invoke(deployment.compiled, FETCH_EXPORT, invocation,
-                                        memory_limit_bytes=deployment.memory_limit_bytes,
-                                        timeout_ms=deployment.timeout_ms)
+    def _overloaded(self) -> Response:
+        self._metrics.inc("edgehost_requests_total", {"outcome": "overloaded"})
+        response = host_error(503, "overloaded",
+                              "this account has too many requests in flight; retry shortly")
+        response.headers["retry-after"] = "1"
+        return response
 
     def _too_large(self, limit: int) -> Response:
         self._metrics.inc("edgehost_requests_total", {"outcome": "too_large"})

@@ -1,14 +1,19 @@
 """Group commit: many turns' writes share one durable LMDB transaction and one fsync.
 
-A turn hands its buffer to `commit()` and blocks until the transaction holding it is on disk.
-One committer thread drains whatever is queued into a single write transaction, so under load
-the cost of an fsync is spread over every turn that arrived while the previous one ran; with a
-single caller it degenerates to one transaction per turn. No caller is released before its
-writes are durable, and a batch that fails releases every caller in it with the error.
+A turn's buffer is handed over with `submit()`, which returns at once with a `CommitTicket`;
+the ticket's future resolves on the submitter's event loop once the transaction holding the
+writes is on disk (or failed). One committer thread drains whatever is queued into a single
+write transaction, so under load one fsync carries every turn that arrived while the previous
+one ran; with a single caller it degenerates to one transaction per turn.
+
+A ticket may depend on an earlier one (a turn that read another turn's writes before they
+were durable, see output_gate.py): if the earlier one fails, the later one is failed too and
+nothing of it is written, so the disk never holds writes computed from writes it lost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import deque
@@ -22,13 +27,33 @@ log = logging.getLogger("edgehost.storage")
 Apply = Callable[[object], None]  # writes one turn's buffer into an open write transaction
 
 
-class _Pending:
-    __slots__ = ("apply", "done", "error")
+class TurnRejected(Exception):
+    """Raised by an `Apply` that refuses its turn before writing anything (e.g. a quota): that
+    turn fails alone, and the rest of the batch commits."""
 
-    def __init__(self, apply: Apply) -> None:
+
+class CommitFailed(Exception):
+    """A ticket failed because one it depends on failed; `cause` is that failure."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class CommitTicket:
+    __slots__ = ("apply", "depends_on", "error", "future", "_loop")
+
+    def __init__(self, apply: Apply, depends_on: CommitTicket | None,
+                 loop: asyncio.AbstractEventLoop) -> None:
         self.apply = apply
-        self.done = threading.Event()
+        self.depends_on = depends_on
         self.error: BaseException | None = None
+        self._loop = loop
+        self.future: asyncio.Future = loop.create_future()  # resolves to None, or raises
+
+    @property
+    def settled(self) -> bool:
+        return self.future.done()
 
 
 class GroupCommitter:
@@ -36,25 +61,25 @@ class GroupCommitter:
         self._env = env
         self._metrics = metrics
         self._max_batch = max_batch
-        self._queue: deque[_Pending] = deque()
+        self._queue: deque[CommitTicket] = deque()
         self._wake = threading.Condition()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="edgehost-commit", daemon=True)
+        # Called on the loop for every settled ticket, in commit order (output_gate.py).
+        self.on_settled: Callable[[CommitTicket], None] | None = None
 
     def start(self) -> None:
         self._thread.start()
 
-    def commit(self, apply: Apply) -> None:
-        """Make `apply`'s writes durable; returns only once they are fsynced."""
-        pending = _Pending(apply)
+    def submit(self, apply: Apply, depends_on: CommitTicket | None = None) -> CommitTicket:
+        """Queue a turn's writes; call from the event loop. Never blocks."""
+        ticket = CommitTicket(apply, depends_on, asyncio.get_running_loop())
         with self._wake:
             if self._closing:
                 raise RuntimeError("the host is shutting down")
-            self._queue.append(pending)
+            self._queue.append(ticket)
             self._wake.notify()
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
+        return ticket
 
     def _run(self) -> None:
         while True:
@@ -67,21 +92,51 @@ class GroupCommitter:
                          for _ in range(min(len(self._queue), self._max_batch))]
             self._commit_batch(batch)
 
-    def _commit_batch(self, batch: list[_Pending]) -> None:
+    def _commit_batch(self, batch: list[CommitTicket]) -> None:
         def write_all(txn) -> None:
-            for pending in batch:
-                pending.apply(txn)
+            # May run more than once (LmdbEnv.write retries a whole transaction).
+            for ticket in batch:
+                ticket.error = None
+                earlier = ticket.depends_on
+                if earlier is not None and earlier.error is not None:
+                    ticket.error = earlier.error if isinstance(earlier.error, CommitFailed) \
+                        else CommitFailed(earlier.error)
+                    continue
+                try:
+                    ticket.apply(txn)
+                except TurnRejected as e:
+                    ticket.error = e
 
         try:
             self._env.write(write_all)  # one transaction, one fsync, for the whole batch
         except BaseException as e:  # noqa: BLE001 - every waiter must be released
             log.exception("group commit of %d turn(s) failed", len(batch))
-            for pending in batch:
-                pending.error = e
+            for ticket in batch:
+                if ticket.error is None:
+                    ticket.error = e
         self._metrics.inc("edgehost_storage_commits_total")
-        self._metrics.inc("edgehost_storage_committed_turns_total", by=len(batch))
-        for pending in batch:
-            pending.done.set()
+        self._metrics.inc("edgehost_storage_committed_turns_total",
+                          by=sum(1 for t in batch if t.error is None))
+        # One hand-off to each loop per batch, not one per turn.
+        loops: dict[asyncio.AbstractEventLoop, list[CommitTicket]] = {}
+        for ticket in batch:
+            loops.setdefault(ticket._loop, []).append(ticket)
+        for loop, tickets in loops.items():
+            try:
+                loop.call_soon_threadsafe(self._settle, tickets)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                pass
+
+    def _settle(self, tickets: list[CommitTicket]) -> None:
+        for ticket in tickets:
+            if not ticket.future.done():
+                if ticket.error is None:
+                    ticket.future.set_result(None)
+                else:
+                    ticket.future.set_exception(ticket.error)
+                    ticket.future.exception()  # marks it retrieved: a failure nobody awaits
+            if self.on_settled is not None:
+                self.on_settled(ticket)
 
     def close(self) -> None:
         """Finish everything queued, then stop."""

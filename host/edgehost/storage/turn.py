@@ -1,8 +1,10 @@
 """One actor turn's view of its instance's storage: a write buffer over LMDB.
 
-Reads see the turn's own writes. Nothing reaches LMDB until the turn ends well and its buffer
-is committed; a turn that traps or errors is simply dropped. `begin/commit/rollback` give
-nested all-or-nothing transactions inside the turn (savepoints of the buffer).
+Reads see the turn's own writes, then the writes of earlier turns still on their way to disk
+(the output gate's layers, see output_gate.py), then LMDB. Nothing reaches LMDB until the turn
+ends well and its buffer is committed; a turn that traps or errors is simply dropped.
+`begin/commit/rollback` give nested all-or-nothing transactions inside the turn (savepoints
+of the buffer).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from edgehost.config import ActorLimits
 from edgehost.sandbox.abi import AbiError, Status
 from edgehost.storage.actor_storage import ActorStorage, InstanceId, KeyRange, prefix_successor
+from edgehost.storage.output_gate import Layer
 
 RESERVED_KEY_PREFIX = b"__edgehost_"
 MAX_TXN_DEPTH = 16
@@ -40,10 +43,16 @@ class ListOptions:
 
 
 class Turn:
-    def __init__(self, storage: ActorStorage, instance: InstanceId, limits: ActorLimits) -> None:
+    def __init__(self, storage: ActorStorage, instance: InstanceId, limits: ActorLimits,
+                 layers: tuple[Layer, ...] = ()) -> None:
         self._storage = storage
         self.instance = instance
         self._limits = limits
+        # Pending writes of earlier turns, oldest first; only those from the newest deleteAll()
+        # on matter, and then LMDB does not.
+        cleared_at = next((i for i in range(len(layers) - 1, -1, -1) if layers[i].cleared), None)
+        self._layers = layers if cleared_at is None else layers[cleared_at:]
+        self._base_cleared = cleared_at is not None
         self.writes: dict[bytes, bytes | None] = {}  # None marks a delete
         self.cleared = False  # deleteAll() ran: nothing stored before this turn is visible
         self._savepoints: list[tuple[dict[bytes, bytes | None], bool]] = []
@@ -75,6 +84,11 @@ class Turn:
             return self.writes[key]
         if self.cleared:
             return None
+        for layer in reversed(self._layers):
+            if key in layer.writes:
+                return layer.writes[key]
+        if self._base_cleared:
+            return None
         return self._storage.get(self.instance, key)
 
     def put(self, key: bytes, value: bytes) -> None:
@@ -96,14 +110,17 @@ class Turn:
 
     def list(self, options: bytes) -> bytes:
         opts = self._list_options(options)
+        overlays = [self.writes] if self.cleared else \
+            [layer.writes for layer in self._layers] + [self.writes]
         # Fetch enough persisted entries that buffered deletes cannot leave us short.
-        persisted = [] if self.cleared else self._storage.scan(
+        persisted = [] if self.cleared or self._base_cleared else self._storage.scan(
             self.instance, opts.key_range, reverse=opts.reverse,
-            limit=opts.limit + len(self.writes))
+            limit=opts.limit + sum(len(w) for w in overlays))
         merged = {k: v for k, v in persisted}
-        for key, value in self.writes.items():
-            if opts.key_range.contains(key):
-                merged[key] = value
+        for writes in overlays:  # oldest first, so newer writes win
+            for key, value in writes.items():
+                if opts.key_range.contains(key):
+                    merged[key] = value
         entries = sorted(((k, v) for k, v in merged.items() if v is not None),
                          reverse=opts.reverse)[:opts.limit]
         out = [_U32.pack(len(entries))]
