@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from edgehost.storage.actor_storage import ActorStorage
 from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv
 from edgehost.storage.output_gate import OutputGate
+from edgehost.workers import glue
+from edgehost.workers.cluster import Cluster
 
 HOST_PREFIX = "/__edgehost"
 HEALTH_PATH = f"{HOST_PREFIX}/health"
@@ -52,11 +55,26 @@ class Host:
     committer: GroupCommitter
     actors: ActorSystem
     default_account: DefaultAccount
+    cluster: Cluster | None = None  # the other worker processes, when there are any
 
     def start(self) -> None:
         self.sandbox.start()
         self.committer.start()
         self.actors.start()
+
+    async def join_cluster(self, admin_app) -> None:
+        """Connect to the other workers and answer them (the lifespan calls this)."""
+        cluster = self.cluster
+        if cluster is None:
+            return
+        await cluster.peers.start()
+        glue.serve_metrics(cluster, self.metrics.render)
+        glue.serve_invalidation(cluster, self.functions.forget)
+        self.actors.serve_peers(cluster)
+        if cluster.is_primary:
+            glue.serve_admin(cluster, admin_app)
+            self.functions.on_changed = glue.broadcast_invalidation(
+                cluster, asyncio.get_running_loop(), self.config.scheduling.peer_timeout_s)
 
     def close(self) -> None:
         self.actors.close()
@@ -83,6 +101,9 @@ class HostApp:
         self._admin = None
         self._admin_lock = threading.Lock()
         self._warmup: threading.Timer | None = None
+
+    async def admin_app_async(self):
+        return self._admin or await anyio.to_thread.run_sync(self.admin_app)
 
     def admin_app(self):
         with self._admin_lock:
@@ -119,13 +140,21 @@ class HostApp:
         await response(scope, receive, send)
 
     async def _host_route(self, path: str, scope, receive, send) -> None:
+        cluster = self.host.cluster
         if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             response: Response = JSONResponse({"status": "ok"})
         elif path == METRICS_PATH and scope["method"] in ("GET", "HEAD"):
-            response = PlainTextResponse(self.host.metrics.render(),
-                                         media_type="text/plain; version=0.0.4")
+            render = self.host.metrics.render
+            text = render() if cluster is None else await glue.all_metrics(cluster, render)
+            response = PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+        elif cluster is not None and not cluster.is_primary:
+            config = self.host.config
+            await glue.forward_admin(cluster, scope, receive, send,
+                                     config.max_module_bytes + config.max_manifest_bytes
+                                     + 64 * 1024)
+            return
         else:
-            admin = self._admin or await anyio.to_thread.run_sync(self.admin_app)
+            admin = await self.admin_app_async()
             await admin(scope, receive, send)
             return
         await response(scope, receive, send)
@@ -136,6 +165,7 @@ class HostApp:
             if message["type"] == "lifespan.startup":
                 try:
                     self.host.start()
+                    await self.host.join_cluster(self.admin_app_async)
                     self._warmup = threading.Timer(self.host.config.admin_warmup_delay_s,
                                                    self.admin_app)
                     self._warmup.name, self._warmup.daemon = "edgehost-admin-warmup", True
@@ -153,7 +183,8 @@ class HostApp:
                 return
 
 
-def build_host(config: HostConfig, env_key: str | None = None) -> Host:
+def build_host(config: HostConfig, env_key: str | None = None,
+               cluster: Cluster | None = None) -> Host:
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     metrics = Metrics()
@@ -164,10 +195,10 @@ def build_host(config: HostConfig, env_key: str | None = None) -> Host:
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes)
     committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
     actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env),
-                         OutputGate(committer), logs, metrics)
+                         OutputGate(committer), logs, metrics, cluster)
     default = ensure_default_account(accounts, data_dir, env_key)
     return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, actors,
-                default)
+                default, cluster)
 
 
 def create_app(config: HostConfig, host: Host | None = None) -> HostApp:

@@ -78,6 +78,8 @@ class SchedulingLimits:
     # Threads that load a deployment (LMDB read, compiled module from disk) on the first
     # request after a start or a ship; never guest code.
     loader_threads: int = 2
+    # How long a worker waits for the others to confirm a ship (each drops its cached copy).
+    peer_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True)

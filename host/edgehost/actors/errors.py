@@ -94,3 +94,8 @@ def output_gate(type_: str, name: str, cause: BaseException) -> ActorError:
     return ActorError("ActorOutputGateError",
                       f"{type_}({name!r}): storage could not be made durable, so this result "
                       f"is withdrawn and the instance restarts from what is on disk: {detail}")
+
+
+def unreachable(type_: str, name: str, detail: str) -> ActorError:
+    return ActorError("ActorUnavailableError",
+                      f"{type_}({name!r}) lives on a worker that could not be reached: {detail}")

@@ -38,6 +38,8 @@ from edgehost.storage.actor_storage import ActorStorage, InstanceId
 from edgehost.storage.group_commit import CommitTicket
 from edgehost.storage.output_gate import OutputGate
 from edgehost.storage.turn import Turn, check_json
+from edgehost.workers.cluster import Cluster
+from edgehost.workers.peers import PeerError
 
 _U32 = struct.Struct("<I")
 
@@ -65,8 +67,9 @@ class BoundCaller:
 class ActorSystem:
     def __init__(self, limits: ActorLimits, functions: Functions, sandbox: Sandbox,
                  storage: ActorStorage, gate: OutputGate, logs: FunctionLogs,
-                 metrics: Metrics) -> None:
+                 metrics: Metrics, cluster: Cluster | None = None) -> None:
         self._limits = limits
+        self._cluster = cluster
         self._functions = functions
         self._sandbox = sandbox
         self._scheduler = sandbox.scheduler
@@ -78,6 +81,7 @@ class ActorSystem:
         self._waits = WaitGraph()
         self._waiting_by_account: dict[str, int] = {}
         self._reaper: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         gate.on_failure = self._commit_failed
         metrics.gauge("edgehost_actor_live_activations", lambda: len(self.directory))
         metrics.gauge("edgehost_actor_activation_memory_bytes",
@@ -86,7 +90,7 @@ class ActorSystem:
     def start(self) -> None:
         """Arm the idle reaper on the running event loop (the host's lifespan calls this)."""
         try:
-            loop = asyncio.get_running_loop()
+            loop = self._loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop (tools): nothing to reap
         interval = min(max(self._limits.idle_eviction_s / 4, 0.05), 5.0)
@@ -106,7 +110,20 @@ class ActorSystem:
         self._metrics.inc("edgehost_actor_evictions_total", {"reason": reason})
 
     def live_names(self, account_id: str, type_: str) -> list[str]:
-        return self.directory.live_names(account_id, type_)
+        """From an admin thread: the live instances of a type, on every worker."""
+        if self._loop is None:
+            return self.directory.live_names(account_id, type_)
+        return asyncio.run_coroutine_threadsafe(self._live_names(account_id, type_),
+                                                self._loop).result(30)
+
+    async def _live_names(self, account_id: str, type_: str) -> list[str]:
+        names = set(self.directory.live_names(account_id, type_))
+        cluster = self._cluster
+        if cluster is not None:
+            for reply, _ in await cluster.peers.broadcast(
+                    "actor_live_names", {"account": account_id, "type": type_}):
+                names.update(reply["names"])
+        return sorted(names)
 
     def instance_names(self, account_id: str, type_: str, *, after: str | None,
                        limit: int) -> list[str]:
@@ -159,9 +176,26 @@ class ActorSystem:
                      args: bytes) -> bytes:
         loop = asyncio.get_running_loop()
         deadline = min(caller.deadline, loop.time() + self._limits.call_timeout_ms / 1000)
-        budget_ms = _ms_until(loop, deadline)
-        chain = caller.chain + (key,)
         waiter = caller.chain[-1] if caller.chain else None  # the calling instance, if any
+        cluster = self._cluster
+        if waiter is not None:
+            self._waits.add(waiter, key)  # kept where the caller's turn runs (its home)
+        try:
+            if cluster is not None and (home := cluster.home(key)) != cluster.index:
+                return await self._forward(home, key, binding, method, args, caller.chain,
+                                           deadline)
+            return await self._serve(key, binding, method, args, caller.chain, deadline)
+        finally:
+            if waiter is not None:
+                self._waits.remove(waiter)
+
+    async def _serve(self, key: InstanceId, binding: str, method: str, args: bytes,
+                     chain: tuple[InstanceId, ...], deadline: float) -> bytes:
+        """Run a call on this worker, the instance's home."""
+        loop = asyncio.get_running_loop()
+        budget_ms = _ms_until(loop, deadline)
+        waiter = chain[-1] if chain else None
+        chain = chain + (key,)
         while True:
             owner = self._functions.owner_deployment(key.account_id, key.type)
             if owner is None:
@@ -169,31 +203,93 @@ class ActorSystem:
             if method not in owner.actor_classes.get(key.type, ()):
                 raise errors.unknown_method(key.type, method)
             activation = self.directory.get(key, owner)
-            if waiter is not None:
-                if self._waits.closes_cycle(waiter, key):
-                    raise errors.deadlock(key.type, key.name)
-                self._waits.add(waiter, key)
-            try:
-                if not await self._acquire(activation, deadline):
-                    raise errors.timeout(key.type, key.name, method, budget_ms)
-                if activation.dropped or self.directory.lookup(key) is not activation:
-                    activation.mailbox.release()
-                    continue  # replaced or dropped while we waited: go round again
-                # From here the token is held by a task of its own: if this caller is
-                # cancelled (its budget ran out) the turn still ends cleanly and passes it on.
-                held = asyncio.ensure_future(
-                    self._hold(activation, method, args, chain, deadline, budget_ms))
-                held.add_done_callback(_retrieve)
-                output, gate = await asyncio.shield(held)
-            finally:
-                if waiter is not None:
-                    self._waits.remove(waiter)
+            if waiter is not None and activation.mailbox.busy and \
+                    await self._closes_cycle(waiter, key):
+                raise errors.deadlock(key.type, key.name)
+            if not await self._acquire(activation, deadline):
+                raise errors.timeout(key.type, key.name, method, budget_ms)
+            if activation.dropped or self.directory.lookup(key) is not activation:
+                activation.mailbox.release()
+                continue  # replaced or dropped while we waited: go round again
+            # From here the token is held by a task of its own: if this caller is cancelled
+            # (its budget ran out) the turn still ends cleanly and passes the token on.
+            held = asyncio.ensure_future(
+                self._hold(activation, method, args, chain, deadline, budget_ms))
+            held.add_done_callback(_retrieve)
+            output, gate = await asyncio.shield(held)
             if gate is not None:
                 try:
                     await gate.future
                 except Exception as e:  # noqa: BLE001 - the commit failed: withdraw the result
                     raise errors.output_gate(key.type, key.name, e) from None
             return output
+
+    async def _closes_cycle(self, waiter: InstanceId, start: InstanceId, hops: int = 0) -> bool:
+        """Would `waiter` waiting on `start` close a cycle of waits? Follows the chain of
+        waits from `start`, asking an instance's home worker for its edge when it lives
+        elsewhere (each instance's wait is recorded where its turn runs)."""
+        cluster = self._cluster
+        node: InstanceId | None = start
+        while node is not None and hops <= self._limits.max_call_depth * 4:
+            if node == waiter:
+                return True
+            if cluster is not None and (home := cluster.home(node)) != cluster.index:
+                reply, _ = await cluster.peers.request(home, "actor_walk", {
+                    "node": _id_json(node), "waiter": _id_json(waiter), "hops": hops})
+                return bool(reply["cycle"])
+            node = self._waits.waits_on(node)
+            hops += 1
+        return False
+
+    async def _forward(self, home: int, key: InstanceId, binding: str, method: str,
+                       args: bytes, chain: tuple[InstanceId, ...], deadline: float) -> bytes:
+        """Send a call to the instance's home worker and wait for its answer there."""
+        assert self._cluster is not None
+        remaining_ms = _ms_until(asyncio.get_running_loop(), deadline)
+        try:
+            reply, result = await self._cluster.peers.request(home, "actor_call", {
+                "key": _id_json(key), "binding": binding, "method": method,
+                "chain": [_id_json(c) for c in chain], "remaining_ms": remaining_ms}, args)
+        except PeerError as e:
+            raise errors.unreachable(key.type, key.name, str(e)) from None
+        if "actor_error" in reply:
+            raise ActorError(*reply["actor_error"])
+        if "abi_error" in reply:
+            status, detail = reply["abi_error"]
+            raise AbiError(Status(status), detail)
+        return result
+
+    # ------------------------------------------------------------------ peer handlers
+
+    def serve_peers(self, cluster: Cluster) -> None:
+        """Answer other workers: calls to instances that live here, and deadlock walks."""
+
+        async def actor_call(header: dict, args: bytes) -> tuple[dict, bytes]:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + header["remaining_ms"] / 1000
+            chain = tuple(_id_of(c) for c in header["chain"])
+            try:
+                result = await self._serve(_id_of(header["key"]), header["binding"],
+                                           header["method"], args, chain, deadline)
+            except ActorError as e:
+                return {"actor_error": [e.name, e.message]}, b""
+            except AbiError as e:
+                return {"abi_error": [int(e.status), e.detail]}, b""
+            return {}, result
+
+        async def actor_walk(header: dict, _payload: bytes) -> tuple[dict, bytes]:
+            node = _id_of(header["node"])
+            nxt = self._waits.waits_on(node)
+            cycle = nxt is not None and await self._closes_cycle(
+                _id_of(header["waiter"]), nxt, header["hops"] + 1)
+            return {"cycle": cycle}, b""
+
+        async def live_names(header: dict, _payload: bytes) -> tuple[dict, bytes]:
+            return {"names": self.directory.live_names(header["account"], header["type"])}, b""
+
+        cluster.peers.handle("actor_call", actor_call)
+        cluster.peers.handle("actor_walk", actor_walk)
+        cluster.peers.handle("actor_live_names", live_names)
 
     async def _acquire(self, activation: Activation, deadline: float) -> bool:
         account = activation.key.account_id
@@ -363,6 +459,14 @@ class ActorSystem:
         failure = None if failed is None else \
             {"outcome": result.outcome.value, "actor_call": failed, "detail": result.detail}
         return self._logs.record(owner.function.func_id, result.invocation, failure=failure)
+
+
+def _id_json(key: InstanceId) -> list[str]:
+    return [key.account_id, key.type, key.name]
+
+
+def _id_of(raw: list[str]) -> InstanceId:
+    return InstanceId(*raw)
 
 
 def _retrieve(task: asyncio.Task) -> None:

@@ -13,6 +13,7 @@ import uvicorn
 
 from edgehost.app import Host, build_host, create_app
 from edgehost.config import HostConfig
+from edgehost.data_dir_lock import DataDirInUse, DataDirLock
 from edgehost.errors import EdgehostError
 from edgehost.logs_setup import configure_logging
 from edgehost.registry.functions import function_urls
@@ -36,12 +37,34 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"], help="[info]")
     serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
+    serve.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="worker processes behind the one port; each actor instance lives "
+                            "on one of them [the number of cores]")
 
 
 def serve(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
-    config = HostConfig(data_dir=args.data_dir.resolve(), host=args.host, port=args.port,
-                        base_domain=args.base_domain)
+    data_dir = args.data_dir.resolve()
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        print(f"edgehost: --workers {workers}: must be at least 1", file=sys.stderr)
+        return 2
+    if workers > 1:
+        from edgehost.workers.supervisor import supervise
+
+        return supervise(host=args.host, port=args.port, data_dir=data_dir,
+                         shown_data_dir=str(args.data_dir), count=workers,
+                         worker_args={"base_domain": args.base_domain,
+                                      "log_level": args.log_level,
+                                      "access_log": args.access_log,
+                                      "ship": [str(p) for p in args.ship]})
+    lock = DataDirLock(data_dir)
+    try:
+        lock.acquire(str(args.data_dir))
+    except DataDirInUse as e:
+        print(f"edgehost: {e}", file=sys.stderr)
+        return 1
+    config = host_config(data_dir, args.host, args.port, args.base_domain)
     # Bind before anything else so `--port 0` works and the printed URLs use the real port.
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -52,33 +75,48 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     port = sock.getsockname()[1]
     host = build_host(config, os.environ.get("EDGEHOST_API_KEY"))
-    out = sys.stdout
-    print(f"edgehost listening on http://{args.host}:{port}  (data: {config.data_dir})", file=out)
+    print(f"edgehost listening on http://{args.host}:{port}  (data: {config.data_dir})")
+    if not announce(host, config, args.ship, args.host, port, sys.stdout):
+        host.close()
+        return 1
+    sys.stdout.flush()
+    uvicorn_server(create_app(config, host), args.log_level, args.access_log).run(
+        sockets=[sock])
+    return 0
+
+
+def host_config(data_dir: Path, host: str, port: int, base_domain: str) -> HostConfig:
+    return HostConfig(data_dir=data_dir, host=host, port=port, base_domain=base_domain)
+
+
+def announce(host: Host, config: HostConfig, ship: list[Path], bind_host: str, port: int,
+             out) -> bool:
+    """Print the admin key's whereabouts, ship each `--ship` folder and print its URLs.
+    False (after printing why) when a folder cannot be shipped."""
     default = host.default_account
     if default.key_from_env:
         print("admin key: EDGEHOST_API_KEY", file=out)
     else:
         print(f"admin key file: {default.key_file}", file=out)
-    for folder in args.ship:
+    for folder in ship:
         try:
             project = load_project(folder)
             record, status = ship_project(host, project)
         except (ProjectError, EdgehostError) as e:
             details = "".join(f"\n  - {d}" for d in getattr(e, "details", []))
             print(f"edgehost: cannot ship {folder}: {e}{details}", file=sys.stderr)
-            host.close()
-            return 1
-        urls = function_urls(record, config.base_domain, args.host, port)
+            return False
+        urls = function_urls(record, config.base_domain, bind_host, port)
         print(f"  {record.name:<20} {urls['url']}  (or {urls['path_url']})  [{status}]",
               file=out)
-    out.flush()
-    app = create_app(config, host)
+    return True
+
+
+def uvicorn_server(app, log_level: str, access_log: bool) -> uvicorn.Server:
     # proxy_headers off: a host facing clients directly must not trust X-Forwarded-* headers.
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, proxy_headers=False,
-                                           access_log=args.access_log, log_level=args.log_level,
-                                           lifespan="on"))
-    server.run(sockets=[sock])
-    return 0
+    return uvicorn.Server(uvicorn.Config(app, log_config=None, proxy_headers=False,
+                                         access_log=access_log, log_level=log_level,
+                                         lifespan="on"))
 
 
 def ship_project(host: Host, project: Project):

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 from edgehost.config import MIB, SandboxLimits
 from edgehost.errors import Conflict, Forbidden, InvalidBundle, NotFound, BadRequest
@@ -105,6 +106,9 @@ class Functions:
         # so an entry never goes stale: a deleted function just has no deployment.
         self._slug_ids: dict[str, str] = {}
         self._deployments_lock = threading.Lock()
+        # Called after a ship or delete has changed a function, with its id; with several
+        # workers it returns once every worker has dropped its cached deployment.
+        self.on_changed: Callable[[str], None] | None = None
 
     # ------------------------------------------------------------------ records
 
@@ -187,7 +191,7 @@ class Functions:
                         break
 
         self._env.write(txn_fn)
-        self._forget(record.func_id)
+        self._changed(record.func_id)
         return record
 
     def revisions(self, record: FunctionRecord) -> list[Revision]:
@@ -296,7 +300,7 @@ class Functions:
             self._metrics.inc("edgehost_ships_total", {"result": "refused"})
             raise
         self._sandbox.keep(compiled)
-        self._forget(record.func_id)
+        self._changed(record.func_id)
         self._metrics.inc("edgehost_ships_total", {"result": "ok"})
         return revision
 
@@ -410,6 +414,12 @@ class Functions:
                         if owner else None})
         return out
 
-    def _forget(self, func_id: str) -> None:
+    def forget(self, func_id: str) -> None:
+        """Drop the cached deployment of a function (shipped or deleted elsewhere)."""
         with self._deployments_lock:
             self._deployments.pop(func_id, None)
+
+    def _changed(self, func_id: str) -> None:
+        self.forget(func_id)
+        if self.on_changed is not None:
+            self.on_changed(func_id)

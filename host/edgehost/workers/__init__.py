@@ -1,0 +1,1 @@
+"""Worker processes: one host per core behind one port (see ARCHITECTURE.md)."""
