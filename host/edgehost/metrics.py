@@ -28,6 +28,7 @@ HELP = {
     "edgehost_account_queued_invocations": "Function requests waiting to run, by account.",
     "edgehost_account_runnable_guests": "Guest tasks ready to run, by account.",
     "edgehost_guest_tasks": "Guest runs started and not finished (running or waiting).",
+    "edgehost_guest_stores": "Guest stores open: requests running, and live activations.",
     "edgehost_storage_commit_failures_total": "Durable commits that failed.",
     "edgehost_storage_commits_total": "Durable storage transactions (one fsync each).",
     "edgehost_storage_committed_turns_total": "Actor turns committed (group commit shares fsyncs).",

@@ -14,6 +14,8 @@
 ;;                     returns how many entries that is
 ;;   relay             args ["a","b",...]: calls PEER("a").relay(["b",...]); with no names left
 ;;                     returns "end"; an error from the callee is returned as its JSON object
+;;   naprelay          busy for 200 ms, then as relay (two requests can then each hold one
+;;                     instance while calling the other's: the cross-request deadlock test)
 ;; Its fetch answers 200 "counter".
 (module
   (import "edgehost_v1" "input_len" (func $input_len (result i32)))
@@ -28,7 +30,7 @@
   (import "edgehost_v1" "actor_call"
     (func $actor_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
   (@custom "edgehost.actors"
-    "{\"version\":1,\"classes\":[{\"name\":\"Counter\",\"methods\":[\"echo\",\"fail\",\"get\",\"incr\",\"inits\",\"probe\",\"relay\",\"slow\",\"spin\",\"trap_after_write\"]}]}")
+    "{\"version\":1,\"classes\":[{\"name\":\"Counter\",\"methods\":[\"echo\",\"fail\",\"get\",\"incr\",\"inits\",\"naprelay\",\"probe\",\"relay\",\"slow\",\"spin\",\"trap_after_write\"]}]}")
   (memory (export "memory") 4)
   (data (i32.const 16) "incr")
   (data (i32.const 24) "slow")
@@ -51,6 +53,7 @@
   (data (i32.const 220) "../n")
   (data (i32.const 228) "v\00n")
   (data (i32.const 236) "{\22limit\22:1000}")
+  (data (i32.const 256) "naprelay")
   (data (i32.const 160) "\c8\00\00\00\00\00\00\00\07\00\00\00counter")
   (global $input i32 (i32.const 4096))      ;; input copied here (up to 60 KiB)
   (global $scratch i32 (i32.const 65536))   ;; output / new args
@@ -171,6 +174,13 @@
     (if (call $eq (local.get $m) (local.get $ml) (i32.const 128) (i32.const 4)) ;; echo
       (then (drop (call $output_write (local.get $a) (local.get $al)))
             (return (i32.const 0))))
+    (if (call $eq (local.get $m) (local.get $ml) (i32.const 256) (i32.const 8)) ;; naprelay
+      (then
+        (local.set $start (call $now))
+        (loop $nap (br_if $nap (i64.lt_u (call $now) (i64.add (local.get $start)
+                                                               (i64.const 200)))))
+        (local.set $m (i32.const 64))
+        (local.set $ml (i32.const 5))))
     (if (call $eq (local.get $m) (local.get $ml) (i32.const 64) (i32.const 5)) ;; relay
       (then
         ;; first quoted name in args: [q+1, q2)

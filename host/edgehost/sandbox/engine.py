@@ -119,6 +119,7 @@ class Sandbox:
         self._cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
         self.running = RunningGuest()
+        self.stores_open = 0  # guest stores not yet closed (requests running, activations)
         self._async_imports = raw.AsyncImports()
         self.scheduler = Scheduler(self.running, self._async_imports,
                                    limits.epoch_tick_ms / 1000)
@@ -127,6 +128,7 @@ class Sandbox:
         self._loading: dict[str, threading.Lock] = {}  # one lock per module being loaded
         self._loaded_lock = threading.Lock()
         self._ticker = EpochTicker(self.engine, limits.epoch_tick_ms)
+        metrics.gauge("edgehost_guest_stores", lambda: self.stores_open)
 
     def start(self) -> None:
         self._ticker.start()

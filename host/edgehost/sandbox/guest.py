@@ -53,11 +53,12 @@ class GuestInstance:
     mid-update, and a run dropped at its deadline stopped at an arbitrary instruction.
     """
 
-    __slots__ = ("compiled", "store", "instance", "memory", "_running")
+    __slots__ = ("compiled", "store", "instance", "memory", "_running", "_sandbox")
 
     def __init__(self, sandbox: Sandbox, compiled: CompiledModule, memory_limit_bytes: int):
         limits = sandbox.limits
         self.compiled = compiled
+        self._sandbox = sandbox
         self._running: RunningGuest = sandbox.running
         self.store = raw.RawStore(sandbox.engine, memory_bytes=memory_limit_bytes,
                                   table_elements=limits.max_table_elements,
@@ -65,6 +66,7 @@ class GuestInstance:
                                   memories=limits.max_memories)
         self.instance = None  # set by the first run's instantiation
         self.memory: GuestMemory | None = None
+        sandbox.stores_open += 1
 
     def start(self, entry: str, invocation: Invocation) -> GuestRun:
         return GuestRun(self, entry, invocation)
@@ -76,7 +78,9 @@ class GuestInstance:
     def close(self) -> None:
         self.memory = None
         self.instance = None
-        self.store.close()
+        if not self.store.closed:
+            self.store.close()
+            self._sandbox.stores_open -= 1
 
 
 class GuestRun:
