@@ -1,7 +1,12 @@
-"""A host running as its own process (`python -m edgehost serve`), for restart and kill tests."""
+"""A host running as its own processes (`python -m edgehost serve`), for restart and kill tests.
+
+With more than one core, `serve` runs a supervisor and one worker per core (unless
+`--workers` says otherwise), so these tests cover the multi-worker host.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import signal
@@ -29,7 +34,8 @@ class ProcessHost:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "edgehost", "serve", "--port", "0", "--data-dir",
              str(self.data_dir), "--log-level", "warning", *self.extra_args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            start_new_session=True)  # its own process group: kill9 reaches every worker
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:
@@ -69,6 +75,23 @@ class ProcessHost:
                 self.proc.wait()
 
     def kill9(self) -> None:
+        """kill -9 the whole host (supervisor and workers), and wait until it is gone."""
         assert self.proc is not None
-        self.proc.kill()
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+        _wait_for_lock_release(self.data_dir)
+
+
+def _wait_for_lock_release(data_dir: Path, timeout: float = 10.0) -> None:
+    """The data dir's lock goes when the last worker process has exited."""
+    path = data_dir / "serve.lock"
+    deadline = time.monotonic() + timeout
+    while path.exists() and time.monotonic() < deadline:
+        with open(path, "a") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                time.sleep(0.02)
+                continue
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return

@@ -67,7 +67,7 @@ class Host:
         cluster = self.cluster
         if cluster is None:
             return
-        await cluster.peers.start()
+        # Handlers first: requests may already be waiting on the links.
         glue.serve_metrics(cluster, self.metrics.render)
         glue.serve_invalidation(cluster, self.functions.forget)
         self.actors.serve_peers(cluster)
@@ -75,6 +75,7 @@ class Host:
             glue.serve_admin(cluster, admin_app)
             self.functions.on_changed = glue.broadcast_invalidation(
                 cluster, asyncio.get_running_loop(), self.config.scheduling.peer_timeout_s)
+        await cluster.peers.start()
 
     def close(self) -> None:
         self.actors.close()

@@ -13,12 +13,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import re
 from typing import Awaitable, Callable
 
 from edgehost.workers.cluster import PRIMARY, Cluster
 from edgehost.workers.peers import PeerError
 
+log = logging.getLogger("edgehost.workers")
 ASGIApp = Callable[..., Awaitable[None]]
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (.*)$")
 
@@ -89,7 +92,12 @@ def broadcast_invalidation(cluster: Cluster, loop: asyncio.AbstractEventLoop,
     def changed(func_id: str) -> None:
         future = asyncio.run_coroutine_threadsafe(
             cluster.peers.broadcast("invalidate", {"func_id": func_id}), loop)
-        future.result(timeout_s)
+        try:
+            future.result(timeout_s)
+        except Exception as e:  # noqa: BLE001 - the change is committed; say who may lag
+            # A worker that cannot answer is broken: the supervisor stops the host when it
+            # dies. Until then it may serve the previous revision of this function.
+            log.error("a worker did not confirm the change of function %s: %s", func_id, e)
 
     return changed
 
@@ -144,8 +152,10 @@ async def forward_admin(cluster: Cluster, scope: dict, receive, send, max_body: 
             return
         body += message.get("body", b"")
         if len(body) > max_body:
-            await _answer(send, 413, b'{"error":"payload_too_large","message":"request body '
-                          b'exceeds the admin API limit"}')
+            await _answer(send, 413, json.dumps({
+                "error": "payload_too_large",
+                "message": f"request body exceeds the admin API limit of {max_body} bytes"
+            }).encode())
             return
         if not message.get("more_body", False):
             break
@@ -158,8 +168,9 @@ async def forward_admin(cluster: Cluster, scope: dict, receive, send, max_body: 
     try:
         reply, payload = await cluster.peers.request(PRIMARY, "http", header, bytes(body))
     except PeerError as e:
-        await _answer(send, 503, ('{"error":"unavailable","message":"the admin API worker '
-                                  f'did not answer: {e}"}}').encode())
+        await _answer(send, 503, json.dumps({
+            "error": "unavailable",
+            "message": f"the admin API worker did not answer: {e}"}).encode())
         return
     await send({"type": "http.response.start", "status": reply["status"],
                 "headers": [(k.encode("latin-1"), v.encode("latin-1"))
