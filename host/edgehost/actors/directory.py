@@ -28,7 +28,7 @@ from edgehost.storage.actor_storage import InstanceId
 
 class Activation:
     __slots__ = ("key", "deployment", "mailbox", "instance", "dropped", "predecessor",
-                 "last_used", "memory_bytes")
+                 "last_used", "memory_bytes", "commit_error")
 
     def __init__(self, key: InstanceId, deployment: Deployment, mailbox_depth: int,
                  predecessor: Activation | None) -> None:
@@ -44,6 +44,8 @@ class Activation:
         self.predecessor = predecessor
         self.last_used = time.monotonic()
         self.memory_bytes = 0  # the instance's linear memory after its last turn
+        # Why it was dropped while a turn ran, when a commit it depended on failed.
+        self.commit_error: BaseException | None = None
 
     @property
     def revision(self) -> tuple[str, int]:

@@ -430,6 +430,7 @@ class ActorSystem:
             # A commit this instance depended on failed while the turn ran: what it computed
             # rests on writes the disk never got.
             raise errors.output_gate(activation.key.type, activation.key.name,
+                                     activation.commit_error or
                                      RuntimeError("an earlier commit of this instance failed"))
         if turn.has_writes:
             self._gate.submit(turn.instance, turn.writes, turn.cleared, turn.apply)
@@ -449,6 +450,7 @@ class ActorSystem:
                 activation.mailbox.release()
         else:
             activation.dropped = True  # closed by the holder; waiters go back to the directory
+            activation.commit_error = error
 
     def _drop(self, activation: Activation, reason: str) -> None:
         activation.close_instance()
