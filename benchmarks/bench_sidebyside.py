@@ -393,17 +393,18 @@ def add_load_figures(report: Report, section: str, work: Workload, runs: list[Ru
                     f"{each('workerd', 'rps', ',.0f')}; other processes busy {others:.2f} "
                     "cores (median)")
     for quantile in ("p50", "p99"):
-        report.add(f"{work.key}_{quantile}_ms", section, f"  {quantile}",
+        report.add(f"{work.key}_{quantile}_ms", section, f"{work.label}: {quantile}",
                    median("edgehost", f"{quantile}_ms"), "ms", better="lower",
                    peer=median("workerd", f"{quantile}_ms"),
                    note=f"rounds: edgehost {each('edgehost', f'{quantile}_ms', '.1f')}; "
                         f"workerd {each('workerd', f'{quantile}_ms', '.1f')}")
-    report.add(f"{work.key}_cpu_ms", section, "  server CPU per request",
+    report.add(f"{work.key}_cpu_ms", section, f"{work.label}: server CPU per request",
                median("edgehost", "server_cpu_ms_per_request"), "ms", better="lower",
                peer=median("workerd", "server_cpu_ms_per_request"),
                note=f"cores busy: edgehost {median('edgehost', 'server_cores'):.2f}, "
                     f"workerd {median('workerd', 'server_cores'):.2f} (medians)")
-    report.add(f"{work.key}_errors", section, "  failed requests (socket errors, status > 399)",
+    report.add(f"{work.key}_errors", section,
+               f"{work.label}: failed requests (socket errors, status > 399)",
                sum(x.failed for x in measured["edgehost"]), "count", better="lower",
                peer=sum(x.failed for x in measured["workerd"]))
 

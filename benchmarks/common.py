@@ -144,9 +144,9 @@ def format_table(report: Report, header: list[str]) -> str:
             peer_cols = (f"  {peer_cell:>{peer_width}}"
                          f"  {f'{ratio:.2f}' if ratio is not None else '':>6}")
         value = fmt(f.value, f.unit) if f.status is None else "-"
-        # A figure without a value says why first; so does a peer that was not measured.
-        note = "; ".join(x for x in (f.status, f.note, f.peer_status and f"peer {f.peer_status}")
-                         if x)
+        # A figure without a value says why first. (Why the peer was not measured is said
+        # once, above the table, rather than on every row.)
+        note = "; ".join(x for x in (f.status, f.note) if x)
         lines.append(f"  {f.label:<{width}}  {value:>10}  {f.unit:<6}{peer_cols} "
                      f"{note}".rstrip())
     return "\n".join(lines)
