@@ -383,7 +383,8 @@ def process_tree(pid: int) -> list[int]:
 def kill_tree(process: subprocess.Popen) -> None:
     """SIGKILL a host and its worker processes at once: for a host still busy with requests
     the benchmark gave up on, which a graceful stop would wait for."""
-    for member in reversed(process_tree(process.pid)):  # children first: none is re-parented
+    # The tree is listed before any kill; the host goes first so it cannot start new workers.
+    for member in process_tree(process.pid):
         try:
             os.kill(member, signal.SIGKILL)
         except ProcessLookupError:
