@@ -22,7 +22,7 @@ wrk), its columns say "not measured (reason)" and nothing fails. `edgehost serve
 Progress goes to stderr. The exit status is 0 when every benchmark ran and every correctness
 check passed, 1 otherwise (the outputs are still written, with what was measured), 2 when a
 prerequisite is missing (built examples, matplotlib). `--quick` takes fewer samples and 2 s load
-runs: under a minute on 2 cores without the peer. Only 127.0.0.1 is ever loaded; every load run
+runs: under a minute on 2 quiet cores without the peer. Only 127.0.0.1 is ever loaded; every load run
 stops by itself.
 """
 

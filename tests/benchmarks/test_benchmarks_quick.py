@@ -1,7 +1,7 @@
 """Every benchmark runs, in `--quick` mode, so none of them can rot.
 
 One `benchmarks/run.py --quick` (sizes, cold start, hello, actors, tenants, and side by side
-with the peer when the peer can run here; ~40-60 s without it) into a temp folder; then its
+with the peer when the peer can run here; ~40-80 s without it) into a temp folder; then its
 outputs are checked for shape: every expected figure is there and sane, the table and the
 chart were written, every correctness check passed, and the peer is either measured (its
 figures beside ours) or said to be not measured, with the reason. No time is asserted:
