@@ -18,7 +18,7 @@ Phases, each explained in benchmarks/README.md:
 4. memory        VmRSS of the host process before load and around the 1000-name run; per
                  live activation
 
-Figures measured on workerd (the peer, see PEER) are printed beside ours where comparable. The
+The peer (workerd) is measured beside edgehost by bench_sidebyside.py, not here. The
 table goes to stdout, progress to stderr; `--json PATH` also writes every figure with machine
 info. Only 127.0.0.1 is ever loaded, and every load run stops by itself.
 """
@@ -36,13 +36,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 from common import (
     METRICS_PATH, REPO, HostProcess, LoadResult, LoadTarget, Report, add_load_options,
-    checked_duration, generator_description, host_process, http_get, machine_info,
+    checked_duration, cpu_seconds, generator_description, host_process, http_get, machine_info,
     pick_generator, print_table, rss_mib, run_load, table_header, wait_until_serving,
-    write_json)
+    worker_settings, workers_flag, write_json)
 
 from edgehost.projects import load_project
 
@@ -60,23 +59,6 @@ SETTLE_TIMEOUT_S = 15.0
 IDLE_RECONNECT_S = 1.0  # well under uvicorn's keep-alive timeout (5 s)
 OTHERS_WARN_CORES = 0.25  # CPU used by unrelated processes during a run that deserves a warning
 
-# The peer: Cloudflare's workerd (npm `workerd`) running the same Account actor as a Durable
-# Object with local disk storage, on this kind of machine: 32 connections, wrk, 10 s runs.
-# Copied from the team's toolchain notes ("The peer to beat"); keyed like our figures.
-PEER_SOURCE = ("workerd, same Account actor (Durable Objects, local disk), wrk, 32 connections, "
-               "10 s runs; one fsync per write, no group commit, one JS thread")
-PEER = MappingProxyType({
-    "first_touch_ms": 3.9,
-    "warm_call_ms": 1.0,
-    "first_vs_warm": 3.9,
-    "hot_rps": 2100.0,
-    "hot_p99_ms": 150.0,  # the peer's p99 is one figure for its deposit runs (GC pauses)
-    "spread_rps": 1900.0,
-    "spread_p99_ms": 150.0,
-    "hot_turns_per_fsync": 1.0,  # one fsync per write
-    "spread_turns_per_fsync": 1.0,
-    "rss_per_actor_mib": 0.17,
-})
 
 
 # ----------------------------------------------------------------------------- settings
@@ -91,6 +73,7 @@ class Settings:
     generator: str  # auto | wrk | python
     names: int  # the spread runs' names
     first_touch_samples: int  # phase 1: fresh names, and as many warm deposits
+    workers: int | None = None  # `edgehost serve --workers N`; None: flag not passed
 
 
 def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
@@ -101,15 +84,17 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
     add_load_options(parser, "fewer samples and 2 s load runs (finishes in under 25 s)")
     args = parser.parse_args(argv)
     duration = checked_duration(parser, args)
-    return settings_for(args.quick, duration, args.connections, args.generator), args.json
+    return settings_for(args.quick, duration, args.connections, args.generator,
+                        workers_flag(worker_settings(args.workers))), args.json
 
 
-def settings_for(quick: bool, duration_s: float, connections: int, generator: str) -> Settings:
+def settings_for(quick: bool, duration_s: float, connections: int, generator: str,
+                 workers: int | None = None) -> Settings:
     if quick:
         return Settings(True, duration_s, 0.5, connections, generator, names=1000,
-                        first_touch_samples=20)
+                        first_touch_samples=20, workers=workers)
     return Settings(False, duration_s, 2.0, connections, generator, names=1000,
-                    first_touch_samples=100)
+                    first_touch_samples=100, workers=workers)
 
 
 def missing_modules() -> list[Path]:
@@ -236,13 +221,6 @@ def settle(port: int) -> dict[str, float]:
     raise RuntimeError(f"the host was still finishing requests after {SETTLE_TIMEOUT_S} s")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    # Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def machine_busy_seconds() -> float:
     """CPU time all cores have spent busy so far (user, nice, system, irq, softirq, steal)."""
     ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -304,13 +282,11 @@ def bench_first_touch(report: Report, settings: Settings, host: HostProcess,
     if others > OTHERS_WARN_CORES:
         report.progress(f"WARNING: first touch: other processes kept {others:.2f} cores busy")
     first = report.timed("first_touch_ms", section, "deposit to a never-touched name", fresh_s,
-                         "ms", "new activation: instantiate + init + read + commit",
-                         peer=PEER["first_touch_ms"])
+                         "ms", "new activation: instantiate + init + read + commit")
     warm = report.timed("warm_call_ms", section, "deposit to a warm name", warm_s, "ms",
-                        "read + commit", peer=PEER["warm_call_ms"])
+                        "read + commit")
     report.ratio("first_vs_warm", section, "first touch / warm", first, warm, better="lower",
-                 note=f"the cost of activation; other processes busy {others:.2f} cores",
-                 peer=PEER["first_vs_warm"])
+                 note=f"the cost of activation; other processes busy {others:.2f} cores")
 
 
 # ----------------------------------------------------------------------------- phases 2-4
@@ -375,11 +351,11 @@ def add_load_figures(report: Report, section: str, key: str, what: str, run: Mea
     result = run.result
     report.add(f"{key}_rps", section, f"{what}: throughput", result.rps, "req/s",
                better="higher", note=f"{result.requests:,} requests; other processes busy "
-               f"{run.others_cores:.2f} cores", peer=PEER.get(f"{key}_rps"))
+               f"{run.others_cores:.2f} cores")
     report.add(f"{key}_p50_ms", section, f"{what}: p50 latency", result.p50_ms, "ms",
                better="lower")
     report.add(f"{key}_p99_ms", section, f"{what}: p99 latency", result.p99_ms, "ms",
-               better="lower", peer=PEER.get(f"{key}_p99_ms"))
+               better="lower")
     report.add(f"{key}_errors", section, f"{what}: errors (socket + non-2xx)",
                failed_requests(result), "count", better="lower")
     # Whether a run was CPU-bound: on 2 cores shared with the generator, ~1 core busy in the
@@ -397,8 +373,7 @@ def add_group_commit_figure(report: Report, key: str, what: str, run: Measured) 
     report.add(f"{key}_turns_per_fsync", section, f"{what}: turns per fsync",
                turns / commits if commits else float("nan"), "x", better="higher",
                note=f"{turns:,.0f} turns in {commits:,.0f} commits, "
-                    f"{commits / run.result.duration_s:,.0f} fsyncs/s",
-               peer=PEER[f"{key}_turns_per_fsync"])
+                    f"{commits / run.result.duration_s:,.0f} fsyncs/s")
 
 
 @dataclass(frozen=True)
@@ -521,8 +496,7 @@ def add_memory_figures(report: Report, rss_before_load: float, rss_before: float
     report.add("rss_per_actor_mib", section, "RSS per live actor", (rss_after - rss_before) / new
                if new > 0 else float("nan"), "MiB", better="lower",
                note=f"growth over the run / {new:,.0f} new activations; (after - before load) "
-                    f"/ all live = {(rss_after - rss_before_load) / max(live_after, 1):.3f}",
-               peer=PEER["rss_per_actor_mib"])
+                    f"/ all live = {(rss_after - rss_before_load) / max(live_after, 1):.3f}")
 
 
 # ----------------------------------------------------------------------------- main
@@ -534,7 +508,8 @@ def run(report: Report, settings: Settings, generator: str) -> list[Check]:
         workdir = Path(tmp)
         ship = ["--ship", str(OWNER_DIR), "--ship", str(REFERENCE_DIR)]
         report.progress("starting edgehost serve, shipping account and account-readonly")
-        with host_process(workdir / "data", workdir / "host", ship) as host:
+        with host_process(workdir / "data", workdir / "host", ship,
+                          workers=settings.workers) as host:
             wait_until_serving(host)
             rss_before_load = rss_mib(host.process.pid)
             hosts = function_hosts(host, ("account", "account-readonly"))
@@ -564,16 +539,14 @@ def main(argv: list[str] | None = None) -> int:
     report.progress(f"done in {elapsed:.1f} s")
     print_table(report, table_header(
         "edgehost actors benchmark", quick=settings.quick, elapsed_s=elapsed, machine=machine,
-        generator_text=generator_text,
-        extra=[f"peer: {PEER_SOURCE}; /peer = ours / peer's (req/s and turns per fsync: "
-               "higher is better; ms and MiB: lower is better)"]))
+        generator_text=generator_text))
     print()
     for check in checks:
         print(f"check {check.name}: {'matches' if check.ok else 'DOES NOT MATCH'}: "
               f"{check.detail}")
     if json_path is not None:
         write_json(json_path, JSON_SCHEMA, report, quick=settings.quick, elapsed_s=elapsed,
-                   settings=settings, machine=machine, peer_source=PEER_SOURCE,
+                   settings=settings, machine=machine,
                    checks=[{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks])
     return 0 if all(c.ok for c in checks) else 1
 

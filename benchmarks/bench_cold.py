@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import (
-    BASE_DOMAIN, REPO, Report, host_process, http_request, machine_info, print_table,
-    table_header, wait_until_serving, write_json)
+    BASE_DOMAIN, REPO, Report, add_workers_option, host_process, http_request, machine_info,
+    print_table, table_header, wait_until_serving, worker_settings, workers_flag, write_json)
 
 from edgehost.app import Host, build_host
 from edgehost.cli.serve import ship_project
@@ -61,10 +61,11 @@ class Settings:
     quick: bool
     activations: int  # phase 1: never-touched names, and as many warm calls
     ships: int  # phase 2: ships of each example
+    workers: int | None = None  # `edgehost serve --workers N`; None: flag not passed
 
 
-def settings_for(quick: bool) -> Settings:
-    return Settings(True, 30, 5) if quick else Settings(False, 200, 15)
+def settings_for(quick: bool, workers: int | None = None) -> Settings:
+    return Settings(True, 30, 5, workers) if quick else Settings(False, 200, 15, workers)
 
 
 def missing_modules() -> list[Path]:
@@ -223,12 +224,31 @@ class Admin:
 
     def ship(self, func_id: str, project: Project, manifest_text: str) -> float:
         """POST the bundle; the seconds until the host answered 201 (upload, compile, commit)."""
+        status, answer, elapsed = self.ship_module(func_id, project.read_module(),
+                                                   manifest_text, project.module_path.name)
+        if status >= 300:
+            raise RuntimeError(f"shipping {project.name} answered {status}: {answer[:500]!r}")
+        return elapsed
+
+    def ship_module(self, func_id: str, module: bytes, manifest_text: str,
+                    filename: str = "module.wasm") -> tuple[int, bytes, float]:
+        """POST a bundle; the host's status and answer, and the seconds it took (a refusal is
+        an answer too: the caller decides what it means)."""
         body, content_type = multipart({
-            "module": (project.module_path.name, project.read_module(), "application/wasm"),
+            "module": (filename, module, "application/wasm"),
             "manifest": ("telnyx.toml", manifest_text.encode(), "text/plain")})
         started = time.perf_counter()
-        self.call("POST", f"/functions/{func_id}/revisions", body, content_type)
-        return time.perf_counter() - started
+        status, answer = http_request(self.port, "POST", f"{ADMIN}/functions/{func_id}/revisions",
+                                      body=body, headers={**self._auth,
+                                                          "Content-Type": content_type},
+                                      timeout_s=60)
+        return status, answer, time.perf_counter() - started
+
+
+def admin_key(data_dir: Path) -> str:
+    """The key of the host's admin account: EDGEHOST_API_KEY (which `edgehost serve` inherits
+    from the benchmark), else the key file it writes into a new data dir."""
+    return os.environ.get("EDGEHOST_API_KEY") or (data_dir / KEY_FILE).read_text().strip()
 
 
 def renamed(manifest_text: str, name: str) -> str:
@@ -263,10 +283,9 @@ def bench_ship_to_first_200(report: Report, settings: Settings, workdir: Path) -
     section = "2. ship -> first 200 (edgehost serve process, admin API, new connections)"
     hello, owner = load_project(HELLO_DIR), load_project(OWNER_DIR)
     data_dir = workdir / "served"
-    with host_process(data_dir, workdir / "host") as host:
+    with host_process(data_dir, workdir / "host", workers=settings.workers) as host:
         wait_until_serving(host)
-        key = os.environ.get("EDGEHOST_API_KEY") or (data_dir / KEY_FILE).read_text().strip()
-        admin, port = Admin(host.port, key), host.port
+        admin, port = Admin(host.port, admin_key(data_dir)), host.port
 
         def ship_hello(suffix: str) -> tuple[float, FirstAnswer]:
             created = admin.create_function(f"hello-{suffix}")
@@ -323,8 +342,9 @@ def main(argv: list[str] | None = None) -> int:
                     "200 (a real host). See benchmarks/README.md.")
     parser.add_argument("--quick", action="store_true", help="fewer samples (a few seconds)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
+    add_workers_option(parser)
     args = parser.parse_args(argv)
-    settings = settings_for(args.quick)
+    settings = settings_for(args.quick, workers_flag(worker_settings(args.workers)))
     for missing in missing_modules():
         print(f"{missing} is missing: run `npm run build:examples` in {REPO}", file=sys.stderr)
         return 2

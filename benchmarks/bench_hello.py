@@ -15,7 +15,7 @@ Phases, each explained in benchmarks/README.md:
 5. throughput           wrk (or the Python fallback, loadgen.py) at N connections against the
                         hello function and against the host's own health route; host RSS after
 
-Figures measured on workerd (the peer, see PEER) are printed beside ours where comparable.
+The peer (workerd) is measured beside edgehost by bench_sidebyside.py, not here.
 
 The table goes to stdout, progress to stderr; `--json PATH` also writes every figure with
 machine info. Only 127.0.0.1 is ever loaded, and every load run stops by itself.
@@ -31,18 +31,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 import wasmtime
 from common import (
     BASE_DOMAIN, HEALTH_PATH, REPO, LoadResult, LoadTarget, Report, add_load_options,
     checked_duration, fmt, generator_description, host_process, http_get, machine_info,
-    pick_generator, print_table, rss_mib, run_load, table_header, wait_until_serving,
-    write_json)
+    pick_generator, print_table, rss_mib, run_load, ship_into, table_header,
+    wait_until_serving, worker_settings, workers_flag, write_json)
 
-from edgehost.app import build_host
-from edgehost.cli.serve import ship_project
-from edgehost.config import HostConfig, SandboxLimits
+from edgehost.config import SandboxLimits
 from edgehost.metrics import Metrics
 from edgehost.projects import load_project
 from edgehost.sandbox.abi import (
@@ -55,14 +52,6 @@ HELLO_DIR = REPO / "examples" / "hello"
 JSON_SCHEMA = "edgehost-bench-hello/1"
 HELLO_BODY = b"hello from edgehost\n"
 IN_PROCESS_SLUG = "hello-0123456789"  # any function-shaped name: hello ignores the Host header
-
-# The peer: workerd on this kind of machine (the team's toolchain notes, "The peer to beat"):
-# a plain fetch handler at 32 connections, wrk, 10 s runs; and process start to first 200.
-PEER_SOURCE = "workerd, plain fetch handler, wrk, 32 connections, 10 s runs"
-PEER = MappingProxyType({
-    "hello_rps": 15000.0,
-    "start_to_first_200_ms": 30.0,
-})
 
 
 # ----------------------------------------------------------------------------- settings
@@ -81,6 +70,7 @@ class Settings:
     invoke_runs: int
     restarts: int  # host restarts with a warm compiled cache (plus one without it)
     warm_requests: int  # per restart, to compare the first request with
+    workers: int | None = None  # `edgehost serve --workers N`; None: flag not passed
 
 
 def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
@@ -90,17 +80,19 @@ def parse_args(argv: list[str] | None) -> tuple[Settings, Path | None]:
     add_load_options(parser, "fewer samples and 2 s load runs (finishes in well under 20 s)")
     args = parser.parse_args(argv)
     duration = checked_duration(parser, args)
-    return settings_for(args.quick, duration, args.connections, args.generator), args.json
+    return settings_for(args.quick, duration, args.connections, args.generator,
+                        workers_flag(worker_settings(args.workers))), args.json
 
 
-def settings_for(quick: bool, duration_s: float, connections: int, generator: str) -> Settings:
+def settings_for(quick: bool, duration_s: float, connections: int, generator: str,
+                 workers: int | None = None) -> Settings:
     if quick:
         return Settings(True, duration_s, 0.5, connections, generator,
                         compile_runs=5, load_runs=7, instantiate_runs=500, invoke_runs=300,
-                        restarts=2, warm_requests=15)
+                        restarts=2, warm_requests=15, workers=workers)
     return Settings(False, duration_s, 2.0, connections, generator,
                     compile_runs=15, load_runs=25, instantiate_runs=3000,
-                    invoke_runs=2000, restarts=5, warm_requests=50)
+                    invoke_runs=2000, restarts=5, warm_requests=50, workers=workers)
 
 
 def missing_modules() -> list[Path]:
@@ -319,14 +311,8 @@ def time_calls(fn: Callable[[], object], runs: int) -> list[float]:
 
 
 def ship_hello(data_dir: Path) -> str:
-    """Ship examples/hello into `data_dir` in-process, as `edgehost serve --ship` would; the
-    function's slug. Done in-process because a whole host process just to ship is slower."""
-    host = build_host(HostConfig(data_dir=data_dir), env_key=None)
-    try:
-        record, _status = ship_project(host, load_project(HELLO_DIR))
-    finally:
-        host.close()
-    return record.slug
+    """Ship examples/hello into `data_dir` (in-process); the function's slug."""
+    return ship_into(data_dir, HELLO_DIR)
 
 
 def hello_get(port: int, slug: str) -> float:
@@ -347,8 +333,9 @@ class RestartSample:
     warm_latency_s: list[float]  # later hello requests, each on a new connection
 
 
-def one_restart(data_dir: Path, run_dir: Path, slug: str, warm_requests: int) -> RestartSample:
-    with host_process(data_dir, run_dir) as host:
+def one_restart(data_dir: Path, run_dir: Path, slug: str, warm_requests: int,
+                workers: int | None) -> RestartSample:
+    with host_process(data_dir, run_dir, workers=workers) as host:
         # Health first, so "first request" measures the function's cold path (LMDB lookup,
         # compiled module from disk, InstancePre) and not the server still starting up.
         serving = wait_until_serving(host)
@@ -365,14 +352,15 @@ def bench_first_call(report: Report, settings: Settings, data_dir: Path, slug: s
     for i in range(settings.restarts):
         report.progress(f"first call: restart {i + 1}/{settings.restarts} on a shipped data dir")
         samples.append(one_restart(data_dir, workdir / f"restart-{i}", slug,
-                                   settings.warm_requests))
+                                   settings.warm_requests, settings.workers))
     # Once more with the compiled cache removed, as after a wasmtime upgrade or a wiped cache:
     # the first request then compiles from the stored bundle. (The cache layout is the host's:
     # data_dir/compiled, see app.build_host.)
     report.progress("first call: restart with the compiled cache removed")
     for cached in (data_dir / "compiled").glob("*.cwasm"):
         cached.unlink()
-    uncached = one_restart(data_dir, workdir / "restart-nocache", slug, settings.warm_requests)
+    uncached = one_restart(data_dir, workdir / "restart-nocache", slug, settings.warm_requests,
+                           settings.workers)
     if not any((data_dir / "compiled").glob("*.cwasm")):
         raise RuntimeError("the uncached first request did not rewrite the compiled cache")
 
@@ -380,8 +368,7 @@ def bench_first_call(report: Report, settings: Settings, data_dir: Path, slug: s
     report.timed("start_to_serving_ms", section, "process start -> serving (health 200)",
                  [s.serving_s for s in samples], "ms", f"{n} restarts")
     report.timed("start_to_first_200_ms", section, "process start -> first hello 200",
-                 [s.first_200_s for s in samples], "ms", f"{n} restarts",
-                 peer=PEER["start_to_first_200_ms"])
+                 [s.first_200_s for s in samples], "ms", f"{n} restarts")
     first = report.timed("first_request_ms", section, "first hello request (module from disk)",
                          [s.first_latency_s for s in samples], "ms", f"{n} restarts")
     warm = report.timed("warm_request_ms", section, "warm hello request (new connection)",
@@ -408,7 +395,7 @@ def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: s
     c, d = settings.connections, settings.duration_s
     tool = "wrk" if generator == "wrk" else "Python loadgen.py"
     section = f"5. throughput ({tool}, {c} connections, {d:g} s per run, 127.0.0.1)"
-    with host_process(data_dir, workdir / "throughput") as host:
+    with host_process(data_dir, workdir / "throughput", workers=settings.workers) as host:
         wait_until_serving(host)
         hello_get(host.port, slug)  # a wrong slug or broken guest fails here, not as 404 load
         targets = {"hello": LoadTarget("/", f"{slug}.{BASE_DOMAIN}:{host.port}"),
@@ -432,8 +419,7 @@ def bench_throughput(report: Report, settings: Settings, data_dir: Path, slug: s
             report.progress(f"WARNING: {name}: " + ", ".join(problems))
         note = f"{result.requests:,} requests" + ("; " + ", ".join(problems) if problems else "")
         figures[name] = report.add(f"{name}_rps", section, f"{what}: throughput", result.rps,
-                                   "req/s", better="higher", note=note,
-                                   peer=PEER.get(f"{name}_rps"))
+                                   "req/s", better="higher", note=note)
         report.add(f"{name}_p50_ms", section, f"{what}: p50 latency", result.p50_ms, "ms",
                    better="lower")
         report.add(f"{name}_p99_ms", section, f"{what}: p99 latency", result.p99_ms, "ms",
@@ -480,11 +466,10 @@ def main(argv: list[str] | None = None) -> int:
     report.progress(f"done in {elapsed:.1f} s")
     print_table(report, table_header(
         "edgehost hello benchmark", quick=settings.quick, elapsed_s=elapsed, machine=machine,
-        generator_text=generator_text,
-        extra=[f"peer: {PEER_SOURCE}; /peer = ours / peer's"]))
+        generator_text=generator_text))
     if json_path is not None:
         write_json(json_path, JSON_SCHEMA, report, quick=settings.quick, elapsed_s=elapsed,
-                   settings=settings, machine=machine, peer_source=PEER_SOURCE)
+                   settings=settings, machine=machine)
     return 0
 
 

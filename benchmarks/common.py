@@ -16,6 +16,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,11 @@ class Figure:
     better: str | None = None  # "lower" | "higher" | None (informational)
     note: str = ""
     stats: dict[str, float] = field(default_factory=dict)  # n/min/max of the samples
-    peer: float | None = None  # the same figure measured on another runtime, if comparable
+    peer: float | None = None  # the same figure measured on the peer (workerd) in this run
+    # Why there is no value (e.g. "timed out: ..." or "refused at ship: ..."); None: measured.
+    status: str | None = None
+    # Why the peer has no value for a figure it is compared on ("not measured (reason)").
+    peer_status: str | None = None
 
 
 @dataclass
@@ -63,8 +68,10 @@ class Report:
 
     def add(self, key: str, section: str, label: str, value: float, unit: str, *,
             better: str | None = None, note: str = "",
-            stats: dict[str, float] | None = None, peer: float | None = None) -> Figure:
-        figure = Figure(key, section, label, value, unit, better, note, stats or {}, peer)
+            stats: dict[str, float] | None = None, peer: float | None = None,
+            status: str | None = None, peer_status: str | None = None) -> Figure:
+        figure = Figure(key, section, label, value, unit, better, note, stats or {}, peer,
+                        status, peer_status)
         self.figures.append(figure)
         return figure
 
@@ -120,21 +127,28 @@ def format_table(report: Report, header: list[str]) -> str:
     """The figures by section; with `peer` and `/peer` columns when any figure has a peer."""
     lines = list(header)
     width = max(len(f.label) for f in report.figures)
-    with_peer = any(f.peer is not None for f in report.figures)
+    with_peer = any(f.peer is not None or f.peer_status for f in report.figures)
+    peer_width = 12 if any(f.peer_status for f in report.figures) else 8
     section = None
     for f in report.figures:
         if f.section != section:
             section = f.section
             lines.append(f"\n{section}")
-            peer_head = f"  {'peer':>8}  {'/peer':>6}" if with_peer else ""
+            peer_head = f"  {'peer':>{peer_width}}  {'/peer':>6}" if with_peer else ""
             lines.append(f"  {'phase':<{width}}  {'value':>10}  {'unit':<6}{peer_head} note")
         peer_cols = ""
         if with_peer:
             ratio = vs_peer(f)
-            peer_cols = (f"  {fmt(f.peer, f.unit) if f.peer is not None else '':>8}"
+            peer_cell = fmt(f.peer, f.unit) if f.peer is not None else (
+                "not measured" if f.peer_status else "")
+            peer_cols = (f"  {peer_cell:>{peer_width}}"
                          f"  {f'{ratio:.2f}' if ratio is not None else '':>6}")
-        lines.append(f"  {f.label:<{width}}  {fmt(f.value, f.unit):>10}  {f.unit:<6}{peer_cols} "
-                     f"{f.note}".rstrip())
+        value = fmt(f.value, f.unit) if f.status is None else "-"
+        # A figure without a value says why first. (Why the peer was not measured is said
+        # once, above the table, rather than on every row.)
+        note = "; ".join(x for x in (f.status, f.note) if x)
+        lines.append(f"  {f.label:<{width}}  {value:>10}  {f.unit:<6}{peer_cols} "
+                     f"{note}".rstrip())
     return "\n".join(lines)
 
 
@@ -159,6 +173,9 @@ def figure_json(figure: Figure) -> dict:
         del out["peer"]
     else:
         out["vs_peer"] = vs_peer(figure)
+    for optional in ("status", "peer_status"):  # present only when they say something
+        if out[optional] is None:
+            del out[optional]
     return out
 
 
@@ -186,6 +203,13 @@ def add_load_options(parser: argparse.ArgumentParser, quick_help: str) -> None:
                         help="concurrent connections for the throughput runs [32]")
     parser.add_argument("--generator", choices=["auto", "wrk", "python"], default="auto",
                         help="load generator: wrk if installed (auto), or force one [auto]")
+    add_workers_option(parser)
+
+
+def add_workers_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes of `edgehost serve --workers N`, passed only when "
+                             "the host has that flag [number of cores]")
 
 
 def checked_duration(parser: argparse.ArgumentParser, args: argparse.Namespace) -> float:
@@ -195,6 +219,8 @@ def checked_duration(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error("--duration must be in (0, 300] seconds")
     if not 1 <= args.connections <= 1024:
         parser.error("--connections must be in [1, 1024]")
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        parser.error("--workers must be in [1, 64]")
     if args.generator == "wrk" and shutil.which("wrk") is None:
         parser.error("--generator wrk: wrk is not installed (apt-get install -y wrk)")
     return duration
@@ -212,19 +238,76 @@ class HostProcess:
     log_path: Path
 
 
+def serve_command() -> list[str]:
+    return [sys.executable, "-m", "edgehost", "serve"]
+
+
+def serve_env() -> dict[str, str]:
+    """The environment for `edgehost serve`: it imports the same edgehost package as this
+    process (machine_info's `edgehost_path`), even when that came from a relative PYTHONPATH
+    that the server's own working directory would not resolve."""
+    package_root = str(Path(edgehost.__file__).resolve().parent.parent)
+    inherited = os.environ.get("PYTHONPATH")
+    return {**os.environ,
+            "PYTHONPATH": package_root + (os.pathsep + inherited if inherited else "")}
+
+
+def serve_takes_workers() -> bool:
+    """Whether this host's `edgehost serve` has `--workers N` (worker processes behind one
+    port); read from its --help, so the benchmarks pass the flag only to a host that has it."""
+    done = subprocess.run([*serve_command(), "--help"], capture_output=True, text=True,
+                          timeout=60, env=serve_env())
+    return re.search(r"--workers\b", done.stdout) is not None
+
+
+def worker_settings(requested: int | None) -> dict:
+    """The worker count the benchmarks run `edgehost serve` with, for report.json.
+
+    `requested` None means the number of cores. A host without `--workers` runs one process
+    whatever was asked (count 1, `flag` False), as it always has.
+    """
+    wanted = requested if requested is not None else (os.cpu_count() or 1)
+    supported = serve_takes_workers()
+    return {"requested": wanted, "flag": supported, "count": wanted if supported else 1}
+
+
+def ship_into(data_dir: Path, project_dir: Path) -> str:
+    """Ship a built project into `data_dir` in-process, as `edgehost serve --ship` would; the
+    function's slug. Done in-process because a whole host process just to ship is slower."""
+    from edgehost.app import build_host  # the whole host: only the benchmarks that ship need it
+    from edgehost.cli.serve import ship_project
+    from edgehost.projects import load_project
+
+    host = build_host(HostConfig(data_dir=data_dir), env_key=None)
+    try:
+        record, _status = ship_project(host, load_project(project_dir))
+    finally:
+        host.close()
+    return record.slug
+
+
+def workers_flag(workers: dict) -> int | None:
+    """host_process's `workers` for a worker_settings() result: None when the host has no flag."""
+    return workers["count"] if workers["flag"] else None
+
+
 @contextmanager
-def host_process(data_dir: Path, run_dir: Path,
-                 extra_args: Sequence[str] = ()) -> Iterator[HostProcess]:
-    """`edgehost serve --port 0` on `data_dir`; yields once its port is known; always stops it."""
+def host_process(data_dir: Path, run_dir: Path, extra_args: Sequence[str] = (),
+                 workers: int | None = None) -> Iterator[HostProcess]:
+    """`edgehost serve --port 0` on `data_dir`; yields once its port is known; always stops it.
+
+    `workers`: pass `--workers N` (only for a host that has the flag; see worker_settings).
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     out_path, log_path = run_dir / "stdout.txt", run_dir / "stderr.txt"
+    worker_args = ["--workers", str(workers)] if workers is not None else []
     # Files, not pipes: nobody has to drain them while the load runs.
     with open(out_path, "w") as out, open(log_path, "w") as err:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-m", "edgehost", "serve", "--host", "127.0.0.1", "--port", "0",
-             "--data-dir", str(data_dir), "--log-level", "warning", *extra_args],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=run_dir)
+            [*serve_command(), "--host", "127.0.0.1", "--port", "0",
+             "--data-dir", str(data_dir), "--log-level", "warning", *worker_args, *extra_args],
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=run_dir, env=serve_env())
     failure: Exception | None = None
     try:
         port = _wait_for_port(process, out_path, log_path, started)
@@ -280,12 +363,70 @@ def http_request(port: int, method: str, path: str, host_header: str | None = No
         conn.close()
 
 
-def rss_mib(pid: int) -> float:
-    """VmRSS of a process, in MiB."""
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its descendants: a host with worker processes is all of them."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # exited meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, ()))
+    return tree
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    """SIGKILL a host and its worker processes at once: for a host still busy with requests
+    the benchmark gave up on, which a graceful stop would wait for."""
+    # The tree is listed before any kill; the host goes first so it cannot start new workers.
+    for member in process_tree(process.pid):
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait()
+
+
+def _status_field(pid: int, name: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024  # the kernel reports kB
-    raise RuntimeError(f"no VmRSS for process {pid}")
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {name} for process {pid}")
+
+
+def _tree_sum(pid: int, read) -> float:
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            total += read(member)
+        except (OSError, RuntimeError):
+            if member == pid:  # the host itself must be readable; a worker may just have exited
+                raise
+    return total
+
+
+def rss_mib(pid: int) -> float:
+    """VmRSS of a process and its children (worker processes), in MiB."""
+    return _tree_sum(pid, lambda p: _status_field(p, "VmRSS")) / 1024  # the kernel says kB
+
+
+def thread_count(pid: int) -> int:
+    """Threads of a process and its children (worker processes), from /proc/<pid>/status."""
+    return int(_tree_sum(pid, lambda p: _status_field(p, "Threads")))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process and its children have used so far."""
+    def one(p: int) -> float:
+        # Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+        fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _tree_sum(pid, one)
 
 
 def wait_until_serving(host: HostProcess) -> float:

@@ -1,5 +1,6 @@
 """Compare two benchmark reports: two `report.json` of run.py, or two `--json` reports of one
-single benchmark (bench_hello.py, bench_actors.py or bench_cold.py).
+single benchmark (bench_hello.py, bench_actors.py, bench_cold.py, bench_tenants.py or
+bench_sidebyside.py).
 
     python benchmarks/compare.py BEFORE.json AFTER.json
     python benchmarks/compare.py benchmarks/results/A/report.json benchmarks/results/B  # a folder
@@ -8,6 +9,8 @@ For every figure both runs have, prints both values and AFTER/BEFORE, and says w
 change is for the better (per the figure's `better` field). Ratio figures (unit `x`) are
 computed within one run, so they compare best between runs; absolute figures on a noisy
 machine move by tens of percent between identical runs, which is what the threshold is for.
+Figures measured side by side with the peer also have edgehost/peer ratios, measured seconds
+apart within each run: a second table compares those ratios, the steadiest figures there are.
 Standard library only, so it runs with any Python 3.9+.
 """
 
@@ -19,9 +22,11 @@ import math
 import os
 import sys
 
-RUN_SCHEMA = "edgehost-bench-run/1"  # run.py: figure keys are <benchmark>.<key>
-SCHEMAS = (RUN_SCHEMA, "edgehost-bench-hello/1", "edgehost-bench-actors/1",
-           "edgehost-bench-cold/1")
+# run.py: figure keys are <benchmark>.<key>. Version 2 measures the peer live (per-figure
+# `peer_status`, the `peer` block, `workers`); figure keys did not change, so both compare.
+RUN_SCHEMAS = ("edgehost-bench-run/1", "edgehost-bench-run/2")
+SCHEMAS = (*RUN_SCHEMAS, "edgehost-bench-hello/1", "edgehost-bench-actors/1",
+           "edgehost-bench-cold/1", "edgehost-bench-tenants/1", "edgehost-bench-sidebyside/1")
 
 
 def load(path: str) -> dict:
@@ -62,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
                   "absolute figures are not comparable", file=sys.stderr)
     if a["mode"] != b["mode"]:
         print(f"note: comparing a {a['mode']} run with a {b['mode']} run", file=sys.stderr)
+    workers = [d.get("workers", {}).get("count", 1) for d in (a, b)]
+    if workers[0] != workers[1]:
+        print(f"note: edgehost ran with {workers[0]} vs {workers[1]} worker processes",
+              file=sys.stderr)
+    measured = [d.get("peer", {}).get("measured") for d in (a, b)]
+    if measured[0] != measured[1]:
+        print("note: the peer was measured in only one of the runs: compare the ratios to "
+              "the peer only where both have them", file=sys.stderr)
 
     for document, name in ((a, args.before), (b, args.after)):
         failed = [c["name"] for c in document.get("checks", []) if not c.get("ok")]
@@ -76,9 +89,19 @@ def main(argv: list[str] | None = None) -> int:
         fa, fb = a["figures"][key], b["figures"][key]
         va = math.nan if fa["value"] is None else fa["value"]
         vb = math.nan if fb["value"] is None else fb["value"]
-        rel = f"{vb / va:.2f}" if va else "-"
+        rel = "-" if not va or math.isnan(va) or math.isnan(vb) else f"{vb / va:.2f}"
         print(f"{labels[key]:<{width}}  {number(va):>10}  {number(vb):>10}  {fa['unit']:<6} "
               f"{rel:>12}  {verdict(va, vb, fa.get('better'), args.threshold)}")
+    both_peer = [k for k in common if a["figures"][k].get("vs_peer") is not None
+                 and b["figures"][k].get("vs_peer") is not None]
+    if both_peer:
+        print(f"\n{'edgehost/peer':<{width}}  {'before':>10}  {'after':>10}  {'':<6} "
+              f"{'after/before':>12}")
+        for key in both_peer:
+            ra, rb = a["figures"][key]["vs_peer"], b["figures"][key]["vs_peer"]
+            print(f"{labels[key]:<{width}}  {number(ra):>10}  {number(rb):>10}  {'x':<6} "
+                  f"{rb / ra if ra else math.nan:>12.2f}  "
+                  f"{verdict(ra, rb, a['figures'][key].get('better'), args.threshold)}")
     only = sorted(set(a["figures"]) ^ set(b["figures"]))
     if only:
         print(f"\nin one run only: {', '.join(only)}")
@@ -92,12 +115,12 @@ def aligned(a: dict, b: dict) -> tuple[dict, dict]:
     report compare on that benchmark's figures (run.py's `hello.compile_ms` is bench_hello's
     `compile_ms`). Anything else is refused.
     """
-    if a["schema"] == b["schema"]:
+    if a["schema"] == b["schema"] or {a["schema"], b["schema"]} <= set(RUN_SCHEMAS):
         return a, b
-    single = {s: s.split("-")[-1].split("/")[0] for s in SCHEMAS if s != RUN_SCHEMA}
-    if a["schema"] == RUN_SCHEMA and b["schema"] in single:
+    single = {s: s.split("-")[-1].split("/")[0] for s in SCHEMAS if s not in RUN_SCHEMAS}
+    if a["schema"] in RUN_SCHEMAS and b["schema"] in single:
         return _only(a, single[b["schema"]], b["schema"]), b
-    if b["schema"] == RUN_SCHEMA and a["schema"] in single:
+    if b["schema"] in RUN_SCHEMAS and a["schema"] in single:
         return a, _only(b, single[a["schema"]], a["schema"])
     raise SystemExit(f"the reports come from different benchmarks: {a['schema']} vs "
                      f"{b['schema']}")
@@ -125,7 +148,7 @@ def number(value: float) -> str:
 def label(key: str, figure: dict, schema: str) -> str:
     """A figure's label; in a run.py report, prefixed with its benchmark (labels repeat)."""
     text = figure["label"].strip()
-    return f"{key.split('.', 1)[0]}: {text}" if schema == RUN_SCHEMA else text
+    return f"{key.split('.', 1)[0]}: {text}" if schema in RUN_SCHEMAS else text
 
 
 if __name__ == "__main__":
