@@ -24,6 +24,7 @@ machine info. Only 127.0.0.1 is ever contacted.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -82,53 +83,53 @@ class ActivationProbe:
     """The steps of the latest activation, in seconds (None: the step did not run)."""
 
     store_s: float | None = None  # Sandbox.new_instance: Store + limits
-    instantiate_s: float | None = None  # GuestInstance._instantiate: InstancePre, exports
+    instantiate_s: float | None = None  # the init run's instantiation (GuestRun.instantiate_s)
     activate_s: float | None = None  # ActorSystem._activate: all of the above + init turn
 
     def reset(self) -> None:
         self.store_s = self.instantiate_s = self.activate_s = None
 
 
-def _timed(fn: Callable, record: Callable[[float], None]) -> Callable:
-    def wrapper(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            record(time.perf_counter() - started)
-    return wrapper
-
-
 def install_probe(host: Host) -> ActivationProbe:
-    """Time an activation's steps by wrapping three host methods, on this Host object only.
+    """Time an activation's steps by wrapping host methods, on this Host object only.
 
     host/ is not changed: the wrappers shadow `ActorSystem._activate`, `Sandbox.new_instance`
-    and each new instance's `GuestInstance._instantiate` (which its first `run` calls). If the
-    host renames them, this fails here rather than reporting a split that was never timed.
+    and each new instance's `start` (whose first run instantiates it and records how long
+    that took). If the host renames them, this fails here rather than reporting a split that
+    was never timed.
     """
     for cls, name in ((type(host.actors), "_activate"), (type(host.sandbox), "new_instance"),
-                      (GuestInstance, "_instantiate")):
+                      (GuestInstance, "start")):
         if not callable(getattr(cls, name, None)):
             raise RuntimeError(f"{cls.__name__}.{name} no longer exists: update install_probe "
                                "in benchmarks/bench_cold.py to the host's activation path")
     probe = ActivationProbe()
     new_instance = host.sandbox.new_instance
+    activate = host.actors._activate
 
     def probed_new_instance(*args, **kwargs) -> GuestInstance:
         started = time.perf_counter()
         instance = new_instance(*args, **kwargs)
         probe.store_s = time.perf_counter() - started
-        instance._instantiate = _timed(instance._instantiate,
-                                       lambda s: setattr(probe, "instantiate_s", s))
         return instance
 
+    async def probed_activate(activation, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return await activate(activation, *args, **kwargs)
+        finally:
+            probe.activate_s = time.perf_counter() - started
+
     host.sandbox.new_instance = probed_new_instance
-    host.actors._activate = _timed(host.actors._activate,
-                                   lambda s: setattr(probe, "activate_s", s))
+    host.actors._activate = probed_activate
     return probe
 
 
 def bench_activation(report: Report, settings: Settings, workdir: Path) -> None:
+    asyncio.run(_bench_activation(report, settings, workdir))
+
+
+async def _bench_activation(report: Report, settings: Settings, workdir: Path) -> None:
     section = "1. first actor activation (in-process, ActorSystem.call, examples/account)"
     host = build_host(HostConfig(data_dir=workdir / "inprocess"), env_key=None)
     try:
@@ -137,17 +138,30 @@ def bench_activation(report: Report, settings: Settings, workdir: Path) -> None:
         deployment = host.functions.deployment(record.slug)
         if deployment is None:
             raise RuntimeError("account was shipped but has no deployment")
-        caller = host.actors.caller_for(deployment)
+        loop = asyncio.get_running_loop()
+        runs: list = []
+        start_run = GuestInstance.start
 
-        def deposit(name: str) -> int:
-            return int(json.loads(host.actors.call(caller, ACTOR_BINDING, name.encode(),
-                                                   b"deposit", DEPOSIT_ARGS)))
+        def recorded_start(instance, entry, invocation):
+            run = start_run(instance, entry, invocation)
+            runs.append(run)
+            return run
+
+        async def deposit(name: str) -> int:
+            caller = host.actors.caller_for(deployment, loop.time() + 30)
+            runs.clear()
+            result = await host.actors.call(caller, ACTOR_BINDING, name.encode(), b"deposit",
+                                            DEPOSIT_ARGS)
+            instantiated = [r.instantiate_s for r in runs if r.instantiate_s is not None]
+            probe.instantiate_s = instantiated[0] if instantiated else None
+            return int(json.loads(result))
 
         probe = install_probe(host)
+        GuestInstance.start = recorded_start
         # Unmeasured: the first calls in a process pay one-off Python costs (imports, caches).
         for i in range(5):
-            deposit(f"warmup-{i}")
-        deposit("warm")
+            await deposit(f"warmup-{i}")
+        await deposit("warm")
         n = settings.activations
         report.progress(f"first activation: {n} deposits to new names, {n} to a warm one "
                         "(in-process)")
@@ -155,7 +169,7 @@ def bench_activation(report: Report, settings: Settings, workdir: Path) -> None:
         for i in range(n):  # interleaved, so both kinds see the same machine state
             probe.reset()
             started = time.perf_counter()
-            balance = deposit(f"fresh-{i}")
+            balance = await deposit(f"fresh-{i}")
             elapsed = time.perf_counter() - started
             if balance != 1:
                 raise RuntimeError(f"fresh-{i} was not new: balance {balance}")
@@ -169,11 +183,12 @@ def bench_activation(report: Report, settings: Settings, workdir: Path) -> None:
             method.append(elapsed - probe.activate_s)
             probe.reset()
             started = time.perf_counter()
-            deposit("warm")
+            await deposit("warm")
             warm.append(time.perf_counter() - started)
             if probe.activate_s is not None:
                 raise RuntimeError("a call to an active name activated it again")
     finally:
+        GuestInstance.start = start_run
         host.close()
     first = report.timed("first_call_ms", section, "deposit to a never-touched name", total,
                          "ms", "call -> result: activation + the deposit's turn")
@@ -181,7 +196,7 @@ def bench_activation(report: Report, settings: Settings, workdir: Path) -> None:
                  "ms", "ActorSystem._activate")
     report.timed("activation_store_us", section, "    new Store + limits", store, "us")
     report.timed("activation_instantiate_us", section,
-                 "    instantiate (InstancePre, exports, _initialize)", instantiate, "us")
+                 "    instantiate (InstancePre, _initialize)", instantiate, "us")
     report.timed("activation_init_ms", section, "    init turn (constructor, commit, log)", init,
                  "ms", "activation - Store - instantiate")
     report.timed("first_method_turn_ms", section, "  the deposit's turn (incl. durable commit)",

@@ -87,7 +87,7 @@ class GuestRun:
     """One entry-point call, advanced by `poll()` one time slice at a time."""
 
     __slots__ = ("guest", "entry", "invocation", "_future", "_stage", "outcome", "detail",
-                 "started", "finished_at")
+                 "started", "finished_at", "instantiate_s")
 
     # Stages, in order; a run starts at the first one its instance still needs.
     _INSTANTIATE, _INITIALIZE, _ENTRY, _DONE = range(4)
@@ -102,6 +102,7 @@ class GuestRun:
         self.detail = ""
         self.started = time.perf_counter()
         self.finished_at = 0.0
+        self.instantiate_s: float | None = None  # when this run instantiated its instance
         invocation.memory = guest.memory
 
     @property
@@ -157,6 +158,7 @@ class GuestRun:
             guest.memory = GuestMemory(guest.store, raw.RawMemory(
                 raw.export(guest.store, guest.instance, MEMORY_EXPORT.encode())))
             self.invocation.memory = guest.memory
+            self.instantiate_s = time.perf_counter() - self.started
             self._stage = self._INITIALIZE
         elif self._stage == self._INITIALIZE:
             self._stage = self._ENTRY
