@@ -41,6 +41,8 @@ from edgehost.sandbox.scheduler import Scheduler
 log = logging.getLogger("edgehost.sandbox")
 
 WASM_PAGE = 65536
+# What a guest's stack needs beyond its wasm frames: the Python frames of a host import.
+ASYNC_STACK_HOST_MARGIN = 256 * 1024
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
 
 
@@ -321,6 +323,12 @@ class Sandbox:
 def engine_config(limits: SandboxLimits) -> wasmtime.Config:
     """The one engine configuration: compiled modules are only valid for an engine with the
     same settings, so everything that compiles or loads modules uses this."""
+    if limits.async_stack_bytes <= limits.max_wasm_stack + ASYNC_STACK_HOST_MARGIN:
+        # wasmtime would abort the process (a Rust panic), not raise, on this combination.
+        raise ValueError(
+            f"async_stack_bytes = {limits.async_stack_bytes} must exceed max_wasm_stack "
+            f"({limits.max_wasm_stack}) by at least {ASYNC_STACK_HOST_MARGIN} bytes for the "
+            "host imports' frames")
     config = wasmtime.Config()
     config.epoch_interruption = True
     config.max_wasm_stack = limits.max_wasm_stack
