@@ -80,6 +80,7 @@ class Host:
     def close(self) -> None:
         self.actors.close()
         self.committer.close()  # every queued turn is made durable before LMDB closes
+        self.logs.close()
         self.sandbox.close()
         self.env.close()
 
@@ -193,7 +194,8 @@ def build_host(config: HostConfig, env_key: str | None = None,
     sandbox = Sandbox(config.limits, data_dir / "compiled", metrics)
     accounts = Accounts(env)
     functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics)
-    logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes)
+    logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes,
+                        config.function_log_queue_bytes, metrics)
     committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
     actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env),
                          OutputGate(committer), logs, metrics, cluster)

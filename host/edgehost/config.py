@@ -93,6 +93,9 @@ class HostConfig:
     max_manifest_bytes: int = 64 * 1024
     lmdb_map_size: int = 64 * 1024 * MIB  # sparse file: reserving 64 GiB costs nothing
     function_log_max_bytes: int = 1 * MIB  # per function; one rotated file is kept
+    # Log entries waiting for the log writer thread, all functions together; past this they
+    # are dropped and counted (edgehost_function_log_entries_dropped_total).
+    function_log_queue_bytes: int = 8 * MIB
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     actors: ActorLimits = field(default_factory=ActorLimits)
     scheduling: SchedulingLimits = field(default_factory=SchedulingLimits)

@@ -30,6 +30,8 @@ HELP = {
     "edgehost_guest_tasks": "Guest runs started and not finished (running or waiting).",
     "edgehost_guest_stores": "Guest stores open: requests running, and live activations.",
     "edgehost_storage_commit_failures_total": "Durable commits that failed.",
+    "edgehost_function_log_entries_dropped_total":
+        "Function log entries dropped because the log writer was too far behind.",
     "edgehost_storage_commits_total": "Durable storage transactions (one fsync each).",
     "edgehost_storage_committed_turns_total": "Actor turns committed (group commit shares fsyncs).",
 }
