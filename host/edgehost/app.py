@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,9 @@ class Host:
     functions: Functions
     logs: FunctionLogs
     committer: GroupCommitter
+    # Threads for blocking loads on the request path (LMDB, a compiled module from disk): the
+    # first request after a start or a ship, the first actor call to a type.
+    loader: ThreadPoolExecutor
     actors: ActorSystem
     default_account: DefaultAccount
     cluster: Cluster | None = None  # the other worker processes, when there are any
@@ -80,6 +84,7 @@ class Host:
     def close(self) -> None:
         self.actors.close()
         self.committer.close()  # every queued turn is made durable before LMDB closes
+        self.loader.shutdown(wait=True)
         self.logs.close()
         self.sandbox.close()
         self.env.close()
@@ -179,7 +184,6 @@ class HostApp:
             elif message["type"] == "lifespan.shutdown":
                 if self._warmup is not None:
                     self._warmup.cancel()
-                self._traffic.close()
                 self.host.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -197,16 +201,18 @@ def build_host(config: HostConfig, env_key: str | None = None,
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes,
                         config.function_log_queue_bytes, metrics)
     committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
+    loader = ThreadPoolExecutor(config.scheduling.loader_threads,
+                                thread_name_prefix="edgehost-load")
     actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env),
-                         OutputGate(committer), logs, metrics, cluster)
+                         OutputGate(committer), logs, metrics, loader, cluster)
     default = ensure_default_account(accounts, data_dir, env_key)
-    return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, actors,
-                default, cluster)
+    return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, loader,
+                actors, default, cluster)
 
 
 def create_app(config: HostConfig, host: Host | None = None) -> HostApp:
     if host is None:
         host = build_host(config, os.environ.get("EDGEHOST_API_KEY"))
     traffic = FunctionTraffic(config, host.functions, host.sandbox, host.actors, host.logs,
-                              host.metrics)
+                              host.metrics, host.loader)
     return HostApp(host, traffic)

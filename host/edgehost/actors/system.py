@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from concurrent.futures import Executor
 import time
 from dataclasses import dataclass
 from typing import Awaitable
@@ -67,8 +68,9 @@ class BoundCaller:
 class ActorSystem:
     def __init__(self, limits: ActorLimits, functions: Functions, sandbox: Sandbox,
                  storage: ActorStorage, gate: OutputGate, logs: FunctionLogs,
-                 metrics: Metrics, cluster: Cluster | None = None) -> None:
+                 metrics: Metrics, loader: Executor, cluster: Cluster | None = None) -> None:
         self._limits = limits
+        self._loader = loader  # threads for blocking loads (deployments, modules)
         self._cluster = cluster
         self._functions = functions
         self._sandbox = sandbox
@@ -197,7 +199,10 @@ class ActorSystem:
         waiter = chain[-1] if chain else None
         chain = chain + (key,)
         while True:
-            owner = self._functions.owner_deployment(key.account_id, key.type)
+            owner = self._functions.cached_owner_deployment(key.account_id, key.type)
+            if owner is None:  # not in memory: LMDB, maybe a module to load; off the loop
+                owner = await loop.run_in_executor(self._loader, self._functions.owner_deployment,
+                                                   key.account_id, key.type)
             if owner is None:
                 raise errors.unresolved_binding(binding, key.type)
             if method not in owner.actor_classes.get(key.type, ()):

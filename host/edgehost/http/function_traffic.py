@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from starlette.responses import Response
@@ -81,7 +81,8 @@ class FunctionTraffic:
     HTTP/1.1's request target with non-ASCII bytes: the parser answers 400 first."""
 
     def __init__(self, config: HostConfig, functions: Functions, sandbox: Sandbox,
-                 actors: ActorSystem, logs: FunctionLogs, metrics: Metrics) -> None:
+                 actors: ActorSystem, logs: FunctionLogs, metrics: Metrics,
+                 loader: Executor) -> None:
         self._config = config
         self._actors = actors
         self._functions = functions
@@ -91,10 +92,7 @@ class FunctionTraffic:
         self._metrics = metrics
         self._admission = Admission(config.scheduling.max_inflight_per_account,
                                     config.scheduling.max_queued_per_account)
-        # Loading a deployment (LMDB, deserializing a compiled module) blocks for a few
-        # milliseconds on the first request after a start or a ship: off the loop.
-        self._loader = ThreadPoolExecutor(config.scheduling.loader_threads,
-                                          thread_name_prefix="edgehost-load")
+        self._loader = loader
         metrics.gauge_family("edgehost_account_inflight_invocations", "account",
                              self._admission.inflight_by_account)
         metrics.gauge_family("edgehost_account_queued_invocations", "account",
@@ -102,9 +100,6 @@ class FunctionTraffic:
         metrics.gauge_family("edgehost_account_runnable_guests", "account",
                              self._scheduler.runnable_by_account)
         metrics.gauge("edgehost_guest_tasks", lambda: self._scheduler.tasks)
-
-    def close(self) -> None:
-        self._loader.shutdown(wait=True)
 
     async def handle(self, scope: dict, receive, send, target: Target) -> None:
         started = time.perf_counter()

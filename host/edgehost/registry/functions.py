@@ -106,6 +106,10 @@ class Functions:
         # so an entry never goes stale: a deleted function just has no deployment.
         self._slug_ids: dict[str, str] = {}
         self._deployments_lock = threading.Lock()
+        # (account, type) -> the owning func_id, for actor calls; emptied by every ship and
+        # delete (any of which may move ownership), which also bump the generation.
+        self._owner_ids: dict[tuple[str, str], str] = {}
+        self._generation = 0
         # Called after a ship or delete has changed a function, with its id; with several
         # workers it returns once every worker has dropped its cached deployment.
         self.on_changed: Callable[[str], None] | None = None
@@ -331,11 +335,24 @@ class Functions:
         self._slug_ids[slug] = func_id
         return self.deployment_by_id(func_id)
 
+    def cached_owner_deployment(self, account_id: str, type_: str) -> Deployment | None:
+        """The owner's deployment if both are already in memory (a cheap check for the event
+        loop, which every actor call makes); None means "ask `owner_deployment`"."""
+        func_id = self._owner_ids.get((account_id, type_))
+        return self._deployments.get(func_id) if func_id else None
+
     def owner_deployment(self, account_id: str, type_: str) -> Deployment | None:
-        """The deployment of the function that owns `type_` on this account, if any."""
+        """The deployment of the function that owns `type_` on this account, if any.
+        Blocking (LMDB, maybe loading a module): call it off the event loop."""
+        generation = self._generation
         func_id = self._env.read(
             lambda txn: actor_types.owner_of(txn, self._owners, account_id, type_))
-        return self.deployment_by_id(func_id) if func_id else None
+        if func_id is None:
+            return None
+        with self._deployments_lock:
+            if self._generation == generation:  # no ship or delete since the read
+                self._owner_ids[(account_id, type_)] = func_id
+        return self.deployment_by_id(func_id)
 
     def deployment_by_id(self, func_id: str) -> Deployment | None:
         deployment = self._deployments.get(func_id)
@@ -415,9 +432,12 @@ class Functions:
         return out
 
     def forget(self, func_id: str) -> None:
-        """Drop the cached deployment of a function (shipped or deleted elsewhere)."""
+        """Drop the cached deployment of a function (shipped or deleted elsewhere), and every
+        cached actor-type owner (a ship or delete may have moved one)."""
         with self._deployments_lock:
             self._deployments.pop(func_id, None)
+            self._owner_ids.clear()
+            self._generation += 1
 
     def _changed(self, func_id: str) -> None:
         self.forget(func_id)
