@@ -25,7 +25,7 @@ from edgehost.registry.bundles import BundleStore
 from edgehost.registry.functions import Functions
 from edgehost.sandbox.engine import Sandbox
 from edgehost.sandbox.slots import ExecutionSlots
-from edgehost.storage import actor_storage
+from edgehost.storage import actor_storage, layout_upgrade
 from edgehost.storage.actor_storage import ActorStorage
 from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv
@@ -53,6 +53,7 @@ class Host:
     slots: ExecutionSlots
     actors: ActorSystem
     default_account: DefaultAccount
+    storage: ActorStorage
 
     def start(self) -> None:
         self.sandbox.start()
@@ -163,13 +164,15 @@ def build_host(config: HostConfig, env_key: str | None = None) -> Host:
     accounts = Accounts(env)
     functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics)
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes)
+    layout_upgrade.upgrade(env, functions.actor_types_bound)  # once, for older data dirs
     committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
     slots = ExecutionSlots(config.execution_slots)
-    actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env), committer, slots,
-                         logs, metrics)
+    storage = ActorStorage(env, config.storage)
+    actors = ActorSystem(config.actors, functions, sandbox, storage, committer, slots, logs,
+                         metrics)
     default = ensure_default_account(accounts, data_dir, env_key)
     return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, slots,
-                actors, default)
+                actors, default, storage)
 
 
 def create_app(config: HostConfig, host: Host | None = None) -> HostApp:

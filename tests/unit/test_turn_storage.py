@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edgehost.config import ActorLimits
+from edgehost.config import ActorLimits, StorageLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox.abi import AbiError, Status
 from edgehost.storage import actor_storage
@@ -23,7 +23,7 @@ def store(tmp_path: Path):
     env = LmdbEnv(tmp_path / "lmdb", map_size=1 << 30, databases=actor_storage.DATABASES)
     committer = GroupCommitter(env, Metrics(), 64)
     committer.start()
-    storage = ActorStorage(env)
+    storage = ActorStorage(env, StorageLimits())
 
     def turn(name: str = "alice", account: str = "acct", type_: str = "Account") -> Turn:
         return Turn(storage, InstanceId(account, type_, name), ActorLimits())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from edgehost.sandbox.abi import AbiError, Status
+from edgehost.storage.lmdb_env import StorageFull
+from edgehost.storage.usage import StorageQuotaExceeded
 
 
 class ActorError(Exception):
@@ -69,3 +71,14 @@ def bad_name(reason: str) -> ActorError:
 
 def codec(message: str) -> ActorError:
     return ActorError("CodecError", message)
+
+
+def commit_failed(type_: str, name: str, error: Exception) -> ActorError:
+    """A call's writes could not be saved, so the call failed and its reply is this error."""
+    if isinstance(error, StorageQuotaExceeded):
+        return ActorError("StorageQuotaError", str(error))
+    if isinstance(error, StorageFull):
+        return ActorError("StorageFullError", f"{type_}({name!r}): {error}; nothing of the "
+                          "call was saved")
+    return ActorError("StorageError", f"{type_}({name!r}): the call's writes could not be "
+                      f"saved ({type(error).__name__}: {error}); nothing of the call was saved")

@@ -198,7 +198,12 @@ class ActorSystem:
         result = instance.run(ACTOR_INIT_EXPORT, invocation, budget_ms)
         self._metrics.inc("edgehost_actor_activations_total")
         if result.outcome is Outcome.OK:
-            self._commit(turn)
+            try:
+                self._commit(turn)
+            except ActorError:  # the constructor's writes were not saved: start over next call
+                instance.close()
+                self.directory.forget(activation)
+                raise
             activation.instance = instance
             self._log(owner, result, None)
             return
@@ -226,7 +231,11 @@ class ActorSystem:
             except AbiError as e:
                 self._drop(activation)
                 raise errors.codec(e.detail) from None
-            self._commit(turn, hold)  # durable before the reply leaves
+            try:
+                self._commit(turn, hold)  # durable before the reply leaves
+            except ActorError:
+                self._drop(activation)  # its memory ran ahead of what was saved
+                raise
             self._log(owner, result, None)
             return output
         # Nothing of a failed turn is committed: its buffer is dropped with it.
@@ -242,7 +251,10 @@ class ActorSystem:
     def _commit(self, turn: Turn, hold: _MailboxHold | None = None) -> None:
         with self._slots.released():  # waiting for the fsync is not guest work
             if turn.has_writes:
-                self._committer.commit(turn.apply)
+                try:
+                    self._committer.commit(turn.apply)
+                except Exception as e:  # nothing of the turn was saved
+                    raise errors.commit_failed(turn.instance.type, turn.instance.name, e) from e
             if hold is not None:
                 # The instance is done with: let the next call in before this thread
                 # competes for an execution slot to return to its caller.

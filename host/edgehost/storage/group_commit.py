@@ -4,7 +4,12 @@ A turn hands its buffer to `commit()` and blocks until the transaction holding i
 One committer thread drains whatever is queued into a single write transaction, so under load
 the cost of an fsync is spread over every turn that arrived while the previous one ran; with a
 single caller it degenerates to one transaction per turn. No caller is released before its
-writes are durable, and a batch that fails releases every caller in it with the error.
+writes are durable.
+
+One turn's failure stays that turn's. A turn refused before it wrote anything (`TurnRefused`:
+over its account's quota) is skipped and the rest of the transaction commits. If the
+transaction fails any other way (the map is full, a bug), it is aborted whole and each of its
+turns is retried in a transaction of its own, so only the turns that fail alone get the error.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from collections import deque
 from typing import Callable
 
 from edgehost.metrics import Metrics
-from edgehost.storage.lmdb_env import LmdbEnv
+from edgehost.storage.lmdb_env import LmdbEnv, StorageFull
+from edgehost.storage.usage import TurnRefused
 
 log = logging.getLogger("edgehost.storage")
 
@@ -68,20 +74,42 @@ class GroupCommitter:
             self._commit_batch(batch)
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            self._write(batch)
+        except BaseException as e:  # not an Exception (e.g. KeyboardInterrupt): fail them all
+            for pending in batch:
+                pending.error = e
+            raise
+        finally:
+            for pending in batch:  # every waiter is released, whatever happened
+                pending.done.set()
+
+    def _write(self, batch: list[_Pending]) -> None:
+        """Commit the batch in one transaction, or failing that each turn alone; set the error
+        of every turn that did not commit."""
         def write_all(txn) -> None:
             for pending in batch:
-                pending.apply(txn)
+                try:
+                    pending.apply(txn)
+                except TurnRefused as refused:  # it wrote nothing: the others go on
+                    pending.error = refused
 
         try:
             self._env.write(write_all)  # one transaction, one fsync, for the whole batch
-        except BaseException as e:  # noqa: BLE001 - every waiter must be released
-            log.exception("group commit of %d turn(s) failed", len(batch))
-            for pending in batch:
-                pending.error = e
+        except Exception as e:  # noqa: BLE001 - every waiter must be released
+            if len(batch) > 1:
+                log.warning("group commit of %d turns failed (%s); committing each alone",
+                            len(batch), e)
+                for pending in batch:
+                    pending.error = None
+                    self._write([pending])
+                return
+            log.error("commit of a turn failed: %s", e, exc_info=not isinstance(e, StorageFull))
+            batch[0].error = e
+            return
         self._metrics.inc("edgehost_storage_commits_total")
-        self._metrics.inc("edgehost_storage_committed_turns_total", by=len(batch))
-        for pending in batch:
-            pending.done.set()
+        self._metrics.inc("edgehost_storage_committed_turns_total",
+                          by=sum(pending.error is None for pending in batch))
 
     def close(self) -> None:
         """Finish everything queued, then stop."""
