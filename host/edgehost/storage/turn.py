@@ -156,7 +156,8 @@ class Turn:
         if len(value) > self._limits.max_value_bytes:
             raise AbiError(Status.TOO_LARGE, f"value of {len(value)} bytes exceeds the limit "
                            f"of {self._limits.max_value_bytes}")
-        check_json(value, f"the value for key {key[:64].decode()!r}")
+        # (64 bytes may end inside a character: the message must not fail on it)
+        check_json(value, f"the value for key {key[:64].decode(errors='replace')!r}")
         self._buffer(key, value)
 
     def delete(self, key: bytes) -> bool:
