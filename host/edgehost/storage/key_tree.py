@@ -51,6 +51,8 @@ def _locate(root: bytes, key: bytes) -> tuple[bytes, bytes]:
 
 
 def get(txn, db, root: bytes, key: bytes) -> bytes | None:
+    if len(key) <= HEAD:  # most keys: no branch to follow (every commit reads one)
+        return txn.get(root + key, db=db)
     node, rest = _locate(root, key)
     return txn.get(node + rest, db=db)
 

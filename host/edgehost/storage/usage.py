@@ -33,10 +33,6 @@ class Usage:
     def __sub__(self, other: Usage) -> Usage:
         return Usage(self.keys - other.keys, self.bytes - other.bytes)
 
-    @staticmethod
-    def of_entry(key: bytes, value: bytes | None) -> Usage:
-        """What one stored key counts for (nothing for a key that is not stored)."""
-        return Usage() if value is None else Usage(1, len(key) + len(value))
 
 
 def read(txn, db, record_key: bytes) -> Usage | None:
