@@ -31,10 +31,8 @@ def env(tmp_path: Path):
 
 @pytest.fixture
 def committer(env: LmdbEnv):
-    metrics = Metrics()
-    committer = GroupCommitter(env, metrics, 64)
+    committer = GroupCommitter(env, Metrics(), 64)
     committer.start()
-    committer.metrics = metrics
     yield committer
     committer.close()
 

@@ -127,7 +127,8 @@ class ActorStorage:
 
         Raises StorageQuotaExceeded, before writing anything, if they would take the
         instance's account over its quota. Every commit runs this, so the common case (a value
-        rewritten at the same size) costs three reads and the write itself.
+        rewritten at the same size) costs two reads (the instance's usage, the old value) and
+        the write itself.
         """
         root = instance.prefix
         recorded = usage.read(txn, self._instance_usage, root)
@@ -162,7 +163,7 @@ class ActorStorage:
         # instances`; an instance that stores nothing leaves nothing behind.
         if stored.keys + keys == 0:
             txn.delete(instance.index_key, db=self._instances)
-        elif recorded is None or recorded.keys == 0:
+        elif recorded is None:  # it stored nothing before this turn (or was not counted)
             txn.put(instance.index_key, instance.name.encode("utf-8"), db=self._instances)
 
     def instance_names(self, account_id: str, type_: str, *, after: str | None,
