@@ -26,7 +26,7 @@ from edgehost.registry.bootstrap import DefaultAccount, ensure_default_account
 from edgehost.registry.bundles import BundleStore
 from edgehost.registry.functions import Functions
 from edgehost.sandbox.engine import Sandbox
-from edgehost.storage import actor_storage
+from edgehost.storage import actor_storage, layout_upgrade
 from edgehost.storage.actor_storage import ActorStorage
 from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv
@@ -59,6 +59,7 @@ class Host:
     loader: ThreadPoolExecutor
     actors: ActorSystem
     default_account: DefaultAccount
+    storage: ActorStorage
     cluster: Cluster | None = None  # the other worker processes, when there are any
 
     def start(self) -> None:
@@ -200,14 +201,16 @@ def build_host(config: HostConfig, env_key: str | None = None,
     functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics)
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes,
                         config.function_log_queue_bytes, metrics)
+    layout_upgrade.upgrade(env, functions.actor_types_bound)  # once, for older data dirs
     committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
     loader = ThreadPoolExecutor(config.scheduling.loader_threads,
                                 thread_name_prefix="edgehost-load")
-    actors = ActorSystem(config.actors, functions, sandbox, ActorStorage(env),
-                         OutputGate(committer), logs, metrics, loader, cluster)
+    storage = ActorStorage(env, config.storage)
+    actors = ActorSystem(config.actors, functions, sandbox, storage, OutputGate(committer), logs,
+                         metrics, loader, cluster)
     default = ensure_default_account(accounts, data_dir, env_key)
     return Host(config, metrics, env, sandbox, accounts, functions, logs, committer, loader,
-                actors, default, cluster)
+                actors, default, storage, cluster)
 
 
 def create_app(config: HostConfig, host: Host | None = None) -> HostApp:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-import os
 from pathlib import Path
 
 MIB = 1024 * 1024
@@ -83,6 +82,25 @@ class SchedulingLimits:
 
 
 @dataclass(frozen=True)
+class StorageLimits:
+    """Actor storage bounds: one turn's write buffer, and each account's stored data."""
+
+    # A turn's writes wait in host memory, outside the guest's memory cap, until it commits.
+    # These bound that buffer, counting every buffered put and delete (key + value bytes), and
+    # the old values kept for open nested transactions to roll back to. 16 MiB is an eighth of
+    # the default instance memory cap (128 values of the largest size); 10,000 writes bound the
+    # per-entry overhead and the sort each `list` does of the turn's own writes.
+    turn_max_writes: int = 10_000
+    turn_max_write_bytes: int = 16 * MIB
+    # What one account may keep stored across all its actor instances: key + value bytes, and
+    # keys. Checked when a turn commits; a turn that would go over fails alone
+    # (StorageQuotaError) and writes nothing. Turns that shrink an account's storage always
+    # commit. 1 GiB keeps one tenant from filling the disk the host shares with the others.
+    account_max_bytes: int = 1024 * MIB
+    account_max_keys: int = 1_000_000
+
+
+@dataclass(frozen=True)
 class HostConfig:
     data_dir: Path = Path(".edgehost")
     host: str = "127.0.0.1"
@@ -91,7 +109,11 @@ class HostConfig:
     max_request_body_bytes: int = 10 * 1000 * 1000
     max_module_bytes: int = 50 * MIB  # a shipped .wasm larger than this is refused
     max_manifest_bytes: int = 64 * 1024
-    lmdb_map_size: int = 64 * 1024 * MIB  # sparse file: reserving 64 GiB costs nothing
+    # The most the LMDB file may ever hold. The map is never resized while the host runs
+    # (LMDB forbids it while any thread or process has a read transaction open); a write
+    # beyond it fails with StorageFull. It costs address space only (sparse file, pages
+    # mapped on use), so reserve generously; every process on one data dir must use one value.
+    lmdb_map_size: int = 64 * 1024 * MIB
     function_log_max_bytes: int = 1 * MIB  # per function; one rotated file is kept
     # Log entries waiting for the log writer thread, all functions together; past this they
     # are dropped and counted (edgehost_function_log_entries_dropped_total).
@@ -99,6 +121,7 @@ class HostConfig:
     limits: SandboxLimits = field(default_factory=SandboxLimits)
     actors: ActorLimits = field(default_factory=ActorLimits)
     scheduling: SchedulingLimits = field(default_factory=SchedulingLimits)
+    storage: StorageLimits = field(default_factory=StorageLimits)
     # The admin API (FastAPI) is imported in the background this long after start-up, so the
     # import (~0.1 s holding the GIL) does not slow the first function requests after a
     # restart; an admin request before then builds it at once.

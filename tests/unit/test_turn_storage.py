@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edgehost.config import ActorLimits
+from edgehost.config import ActorLimits, StorageLimits
 from edgehost.sandbox.abi import AbiError, Status
 from edgehost.storage import actor_storage
 from edgehost.storage.actor_storage import ActorStorage, InstanceId
@@ -19,9 +19,10 @@ from edgehost.storage.turn import Turn
 @pytest.fixture
 def store(tmp_path: Path):
     env = LmdbEnv(tmp_path / "lmdb", map_size=1 << 30, databases=actor_storage.DATABASES)
-    storage = ActorStorage(env)
 
-    def turn(name: str = "alice", account: str = "acct", type_: str = "Account") -> Turn:
+    def turn(name: str = "alice", account: str = "acct", type_: str = "Account",
+             **storage_limits) -> Turn:
+        storage = ActorStorage(env, StorageLimits(**storage_limits))
         return Turn(storage, InstanceId(account, type_, name), ActorLimits())
 
     def commit(t: Turn) -> None:
@@ -188,3 +189,77 @@ def test_no_key_bytes_reach_another_instance(store):
     # Another account or type with the same name is another instance.
     assert turn("victim", account="other").get(b"secret") is None
     assert turn("victim", type_="Other").get(b"secret") is None
+
+
+def test_a_key_with_a_character_across_byte_64_is_stored(store):
+    """The value check names the key by its first 64 bytes, which may end mid-character."""
+    turn, commit = store
+    key = ("x" * 63 + "é").encode()
+    t = turn()
+    t.put(key, b"1")
+    commit(t)
+    assert turn().get(key) == b"1"
+
+
+def limit_exceeded(call) -> str:
+    with pytest.raises(AbiError) as e:
+        call()
+    assert e.value.status == Status.LIMIT_EXCEEDED
+    return e.value.detail
+
+
+def test_a_turn_buffers_at_most_its_budget_of_bytes(store):
+    turn, commit = store
+    t = turn(turn_max_write_bytes=1000)
+    t.put(b"a", b'"' + b"x" * 598 + b'"')  # 1 + 600 bytes
+    t.put(b"b", b'"' + b"x" * 396 + b'"')  # 1 + 398: 1,000 in all, the budget exactly
+    detail = limit_exceeded(lambda: t.put(b"c", b"1"))
+    assert "1,000 bytes" in detail and "1,002" in detail
+    limit_exceeded(lambda: t.delete(b"cc"))  # a delete is buffered too: its key counts
+    assert t.get(b"c") is None and t.get(b"b") is not None, "a refused write changed the buffer"
+    t.put(b"b", b"2")  # replacing a buffered value frees what it held
+    t.put(b"c", b"3")
+    commit(t)
+    assert [k for k, _ in decode_list(turn().list(b"{}"))] == ["a", "b", "c"]
+
+
+def test_a_turn_buffers_at_most_its_budget_of_writes(store):
+    turn, _ = store
+    t = turn(turn_max_writes=3)
+    for key in (b"a", b"b", b"a", b"c"):  # the second "a" replaces the first: 3 entries
+        t.put(key, b"1")
+    assert "3 writes" in limit_exceeded(lambda: t.put(b"d", b"1"))
+    assert "3 writes" in limit_exceeded(lambda: t.delete(b"d"))
+    t.delete(b"a")  # an entry already buffered is replaced, not added
+    t.delete_all()  # which drops every buffered write: room again
+    for key in (b"x", b"y", b"z"):
+        t.put(key, b"1")
+
+
+def test_values_kept_for_an_open_transaction_count_against_the_budget(store):
+    turn, _ = store
+    t = turn(turn_max_write_bytes=1000)
+    big, half = b'"' + b"x" * 598 + b'"', b'"' + b"x" * 298 + b'"'
+    t.put(b"a", big)  # 601
+    for _ in range(3):  # beginning a transaction copies nothing
+        t.begin()
+    t.put(b"a", half)  # the old value stays for a rollback: 601 + 301
+    limit_exceeded(lambda: t.put(b"a", big))  # 601 + 601 would not fit
+    t.rollback()
+    assert t.get(b"a") == big
+    limit_exceeded(lambda: t.put(b"a", big))  # a level below too: 601 + 601
+    t.rollback()
+    t.rollback()
+    t.put(b"a", big)  # back in the turn's own layer: the old value is replaced
+    t.begin()
+    t.put(b"b", half)  # 601 + 301
+    t.commit()  # folding into the parent keeps both
+    limit_exceeded(lambda: t.put(b"c", half))
+    t.begin()
+    t.delete_all()  # in the transaction only: the parent's writes are still held
+    limit_exceeded(lambda: t.put(b"c", half))
+    t.commit()  # now they are gone for good
+    t.put(b"c", half)
+    t.put(b"d", half)
+    assert t.get(b"a") is None and t.get(b"b") is None
+    assert [k for k, _ in decode_list(t.list(b"{}"))] == ["c", "d"]

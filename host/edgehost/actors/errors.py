@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from edgehost.sandbox.abi import AbiError, Status
+from edgehost.storage.lmdb_env import StorageFull
+from edgehost.storage.usage import StorageQuotaExceeded
 
 
 class ActorError(Exception):
@@ -90,10 +92,23 @@ def call_depth(type_: str, name: str, depth: int, limit: int) -> ActorError:
 
 
 def output_gate(type_: str, name: str, cause: BaseException) -> ActorError:
-    detail = str(getattr(cause, "cause", cause)) or type(cause).__name__
+    """A call saw writes (its own or an earlier call's) that could not be saved."""
+    cause = getattr(cause, "cause", cause)  # a dependent commit: name the first failure
+    detail = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
     return ActorError("ActorOutputGateError",
                       f"{type_}({name!r}): storage could not be made durable, so this result "
-                      f"is withdrawn and the instance restarts from what is on disk: {detail}")
+                      f"is withdrawn and the instance restarts from what is on disk ({detail})")
+
+
+def commit_failed(type_: str, name: str, error: BaseException) -> ActorError:
+    """A call's own writes could not be saved, so the call failed and its reply is this
+    error: a refusal names its limit; anything else is an output-gate failure."""
+    if isinstance(error, StorageQuotaExceeded):
+        return ActorError("StorageQuotaError", str(error))
+    if isinstance(error, StorageFull):
+        return ActorError("StorageFullError", f"{type_}({name!r}): {error}; nothing of the "
+                          "call was saved")
+    return output_gate(type_, name, error)
 
 
 def unreachable(type_: str, name: str, detail: str) -> ActorError:

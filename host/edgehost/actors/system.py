@@ -221,12 +221,13 @@ class ActorSystem:
             held = asyncio.ensure_future(
                 self._hold(activation, method, args, chain, deadline, budget_ms))
             held.add_done_callback(_retrieve)
-            output, gate = await asyncio.shield(held)
+            output, gate, own_writes = await asyncio.shield(held)
             if gate is not None:
                 try:
                     await gate.future
-                except Exception as e:  # noqa: BLE001 - the commit failed: withdraw the result
-                    raise errors.output_gate(key.type, key.name, e) from None
+                except Exception as e:  # noqa: BLE001 - not saved: withdraw the result
+                    raise (errors.commit_failed(key.type, key.name, e) if own_writes
+                           else errors.output_gate(key.type, key.name, e)) from None
             return output
 
     async def _closes_cycle(self, waiter: InstanceId, start: InstanceId, hops: int = 0) -> bool:
@@ -318,7 +319,7 @@ class ActorSystem:
 
     async def _hold(self, activation: Activation, method: str, args: bytes,
                     chain: tuple[InstanceId, ...], deadline: float, budget_ms: int
-                    ) -> tuple[bytes, CommitTicket | None]:
+                    ) -> tuple[bytes, CommitTicket | None, bool]:
         """Run one call's turn while holding the activation's token; always passes it on."""
         key = activation.key
         try:
@@ -402,7 +403,9 @@ class ActorSystem:
 
     async def _turn(self, activation: Activation, method: str, args: bytes,
                     chain: tuple[InstanceId, ...], deadline: float, budget_ms: int
-                    ) -> tuple[bytes, CommitTicket | None]:
+                    ) -> tuple[bytes, CommitTicket | None, bool]:
+        """The method's output, the commit its reply waits for, and whether that commit holds
+        this turn's own writes."""
         key, owner = activation.key, activation.deployment
         turn = Turn(self._storage, key, self._limits, self._gate.layers(key))
         invocation = self._invocation(activation, _frame(method.encode(), args), turn, chain,
@@ -418,7 +421,7 @@ class ActorSystem:
                 raise errors.codec(e.detail) from None
             self._submit(activation, turn)
             self._log(owner, result, None)
-            return output, self._gate.gate(key)
+            return output, self._gate.gate(key), turn.has_writes
         # Nothing of a failed turn is committed: its buffer is dropped with it.
         error_id = self._log(owner, result, f"{key.type}({key.name!r}).{method}")
         if result.outcome is Outcome.TIMEOUT:

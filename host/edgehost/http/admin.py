@@ -22,6 +22,7 @@ from edgehost.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
 from edgehost.function_logs import FunctionLogs
 from edgehost.registry.accounts import Account, Accounts
 from edgehost.registry.functions import FunctionRecord, Functions, Revision, function_urls
+from edgehost.storage.actor_storage import ActorStorage
 
 ADMIN_PREFIX = "/__edgehost/v1"
 
@@ -53,7 +54,7 @@ def _revision_json(revision: Revision, *, full: bool = False) -> dict[str, Any]:
 
 
 def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
-                 actors: ActorSystem, logs: FunctionLogs) -> APIRouter:
+                 actors: ActorSystem, logs: FunctionLogs, storage: ActorStorage) -> APIRouter:
     router = APIRouter(prefix=ADMIN_PREFIX)
 
     def authenticate(request: Request) -> Account:
@@ -67,6 +68,16 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
     def whoami(account: Caller) -> dict:
         return {"account_id": account.account_id, "name": account.name,
                 "is_admin": account.is_admin}
+
+    @router.get("/storage")
+    def storage_usage(account: Caller) -> dict:
+        """What the caller's account stores in actor storage, against its quota. The quota
+        belongs to the account (all its functions' actors share it), so the route is the
+        account's own, like /whoami, rather than under a function or an actor type."""
+        used, limits = storage.usage(account.account_id), config.storage
+        return {"account_id": account.account_id,
+                "used": {"bytes": used.bytes, "keys": used.keys},
+                "quota": {"bytes": limits.account_max_bytes, "keys": limits.account_max_keys}}
 
     @router.post("/accounts", status_code=201)
     def create_account(body: CreateAccount, account: Caller) -> dict:

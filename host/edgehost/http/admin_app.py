@@ -20,5 +20,5 @@ def build_admin_app(host, prefix: str) -> FastAPI:
         return JSONResponse(status_code=exc.status, content=exc.to_json())
 
     app.include_router(admin_router(host.config, host.accounts, host.functions, host.actors,
-                                    host.logs))
+                                    host.logs, host.storage))
     return app

@@ -1,18 +1,36 @@
-"""Shipped modules on disk, content-addressed by their SHA-256, written atomically."""
+"""Shipped modules on disk, content-addressed by their SHA-256, written atomically and durably.
+
+A revision names its module by digest, and the revision is committed (fsynced in LMDB) right
+after `put` returns. So `put` returns only once the module is durable under its final name:
+the file's data is fsynced before the rename, and the directory after it (a rename lives in
+the directory, and without that fsync a power loss can undo it, leaving a revision that points
+at nothing).
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the entries of a directory (files created, renamed or removed in it) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class BundleStore:
     def __init__(self, root: Path) -> None:
         self._root = root
         root.mkdir(parents=True, exist_ok=True)
+        fsync_dir(root.parent)  # the directory itself, if it was just created
 
     def path(self, digest: str) -> Path:
         if not _DIGEST.match(digest):  # digests come from our own metadata; refuse anything else
@@ -21,14 +39,21 @@ class BundleStore:
 
     def put(self, digest: str, wasm: bytes) -> None:
         path = self.path(digest)
-        if path.exists():
-            return
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as f:
-            f.write(wasm)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if not path.exists():
+            # A name of its own, so two ships of one module at once never share a temp file.
+            fd, tmp = tempfile.mkstemp(dir=self._root, prefix=f".{digest[:16]}-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(wasm)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        # Also when the file was already there: whoever wrote it may not have made its name
+        # durable yet (a ship still in flight, or a host from before this fsync existed).
+        fsync_dir(self._root)
 
     def read(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()

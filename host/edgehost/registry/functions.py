@@ -416,6 +416,24 @@ class Functions:
             })
         return out
 
+    def actor_types_bound(self) -> set[tuple[str, str]]:
+        """(account_id, type) for every actor type some stored revision binds."""
+        def txn_fn(txn) -> set[tuple[str, str]]:
+            accounts: dict[str, str | None] = {}  # func_id -> its account
+            out: set[tuple[str, str]] = set()
+            for _, raw in txn.cursor(db=self._revisions):
+                revision = json.loads(raw)
+                func_id = revision["func_id"]
+                if func_id not in accounts:
+                    record = self._get(txn, func_id)
+                    accounts[func_id] = record.account_id if record else None
+                if accounts[func_id] is not None:
+                    out.update((accounts[func_id], binding["type"])
+                               for binding in revision["manifest"]["actors"])
+            return out
+
+        return self._env.read(txn_fn)
+
     def bindings_status(self, record: FunctionRecord, revision: Revision) -> list[dict]:
         """Each binding of a revision: its role (owner/reference) and whether it resolves."""
         out = []

@@ -1,34 +1,40 @@
 """Where actor instances' keys live in LMDB, and how they are read, listed and written.
 
-Every key is stored under a 16-byte instance prefix, sha256(account, type, name)[:16], which the
-guest never sees or chooses. Whatever bytes a guest uses as a key, they are appended after its
-own prefix, and every scan is bounded to that prefix, so no instance can reach another's keys.
+    actor_kv               an ordered tree of entries per instance (key_tree.py)
+    actor_instances        type prefix + name -> name, for each instance storing any key
+    actor_instance_usage   per instance and per account: keys and bytes stored (usage.py)
+    account_storage_usage
+    storage_meta           the layout version the data is in (layout_upgrade.py)
 
-LMDB keys are at most 511 bytes, but the spec allows 2 KiB keys. Keys that fit go to
-`actor_kv` as prefix + key (so LMDB keeps them in order). Longer ones go to `actor_kv_long`
-as prefix + sha256(key), with the full key stored beside the value; `list` merges the two.
+Every instance's tree hangs from a 16-byte instance prefix, sha256(account, type, name)[:16],
+which the guest never sees or chooses. Whatever bytes a guest uses as a key, they live under
+its own prefix, and every scan is bounded to that prefix's tree, so no instance can reach
+another's keys.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
-import struct
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterator
+from itertools import islice
+from operator import itemgetter
+from typing import Mapping
 
+from edgehost.config import StorageLimits
+from edgehost.storage import key_tree, usage
+from edgehost.storage.key_tree import NODE_ID_BYTES
 from edgehost.storage.lmdb_env import LmdbEnv
+from edgehost.storage.usage import Usage
 
-PREFIX_BYTES = 16
-LMDB_MAX_KEY = 511
-MAX_INLINE_KEY = LMDB_MAX_KEY - PREFIX_BYTES
-_KEY_LEN = struct.Struct("<H")
+PREFIX_BYTES = NODE_ID_BYTES  # an instance's prefix is the id of its tree's root node
+MAX_INDEXED_NAME = key_tree.LMDB_MAX_KEY - PREFIX_BYTES
 
 KV_DB = "actor_kv"
-LONG_KV_DB = "actor_kv_long"
 INSTANCES_DB = "actor_instances"
-DATABASES = (KV_DB, LONG_KV_DB, INSTANCES_DB)
+META_DB = "storage_meta"
+DATABASES = (KV_DB, INSTANCES_DB, usage.INSTANCE_USAGE_DB, usage.ACCOUNT_USAGE_DB, META_DB)
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,8 @@ class InstanceId:
     def index_key(self) -> bytes:
         """Where this instance is listed: under its (account, type), ordered by name."""
         name = self.name.encode("utf-8")
-        if len(name) > MAX_INLINE_KEY:  # keep it an LMDB key; order by the first bytes
-            name = name[:MAX_INLINE_KEY - 8] + hashlib.sha256(name).digest()[:8]
+        if len(name) > MAX_INDEXED_NAME:  # keep it an LMDB key; order by the first bytes
+            name = name[:MAX_INDEXED_NAME - 8] + hashlib.sha256(name).digest()[:8]
         return type_prefix(self.account_id, self.type) + name
 
 
@@ -67,121 +73,102 @@ class KeyRange:
         return key >= self.low and (self.high is None or key < self.high)
 
 
-def prefix_successor(prefix: bytes) -> bytes | None:
-    """The smallest byte string greater than every string starting with `prefix`."""
-    stripped = prefix.rstrip(b"\xff")
-    if not stripped:
-        return None
-    return stripped[:-1] + bytes([stripped[-1] + 1])
+def pending_entries(pending: Mapping[bytes, bytes | None], key_range: KeyRange,
+                    reverse: bool) -> list[tuple[bytes, bytes]]:
+    """A turn's buffered puts within a range, in key order (reversed if asked)."""
+    return sorted(((k, v) for k, v in pending.items()
+                   if v is not None and key_range.contains(k)), reverse=reverse)
 
 
 class ActorStorage:
     """Reads straight from LMDB; writes only through `apply()` inside a commit."""
 
-    def __init__(self, env: LmdbEnv) -> None:
+    def __init__(self, env: LmdbEnv, limits: StorageLimits) -> None:
+        self.limits = limits
         self._env = env
         self._kv = env.db(KV_DB)
-        self._long = env.db(LONG_KV_DB)
         self._instances = env.db(INSTANCES_DB)
+        self._instance_usage = env.db(usage.INSTANCE_USAGE_DB)
+        self._account_usage = env.db(usage.ACCOUNT_USAGE_DB)
 
     def get(self, instance: InstanceId, key: bytes) -> bytes | None:
-        prefix = instance.prefix
+        root = instance.prefix
+        return self._env.read(lambda txn: key_tree.get(txn, self._kv, root, key))
 
-        def read(txn) -> bytes | None:
-            if len(key) <= MAX_INLINE_KEY:
-                return txn.get(prefix + key, db=self._kv)
-            raw = txn.get(prefix + hashlib.sha256(key).digest(), db=self._long)
-            if raw is None:
-                return None
-            stored_key, value = _split_long(raw)
-            return value if stored_key == key else None
-
-        return self._env.read(read)
-
-    def scan(self, instance: InstanceId, key_range: KeyRange, *, reverse: bool,
-             limit: int) -> list[tuple[bytes, bytes]]:
-        """Up to `limit` entries in range, in key order (reversed if asked)."""
-        prefix = instance.prefix
+    def scan(self, instance: InstanceId, key_range: KeyRange, *, reverse: bool, limit: int,
+             pending: Mapping[bytes, bytes | None]) -> list[tuple[bytes, bytes]]:
+        """Up to `limit` entries in range, in key order (reversed if asked): what is stored, as
+        changed by `pending` (a turn's buffered writes; None marks a delete). Reads only as
+        many stored entries as it returns, plus those `pending` replaces."""
+        fresh = pending_entries(pending, key_range, reverse)
 
         def read(txn) -> list[tuple[bytes, bytes]]:
-            inline = self._scan_inline(txn, prefix, key_range, reverse)
-            long_entries = sorted(
-                ((k, v) for k, v in self._long_entries(txn, prefix) if key_range.contains(k)),
-                reverse=reverse)
-            merged = heapq.merge(inline, long_entries, reverse=reverse)
-            out = []
-            for entry in merged:
-                if len(out) >= limit:
-                    break
-                out.append(entry)
-            return out
+            stored = key_tree.scan(txn, self._kv, instance.prefix, key_range.low,
+                                   key_range.high, reverse)
+            try:
+                unchanged = (entry for entry in stored if entry[0] not in pending)
+                return list(islice(heapq.merge(unchanged, fresh, key=itemgetter(0),
+                                               reverse=reverse), limit))
+            finally:
+                stored.close()  # its cursors belong to this transaction
 
         return self._env.read(read)
 
-    def _scan_inline(self, txn, prefix: bytes, key_range: KeyRange,
-                     reverse: bool) -> Iterator[tuple[bytes, bytes]]:
-        cursor = txn.cursor(db=self._kv)
-        low = prefix + key_range.low
-        high = prefix + key_range.high if key_range.high is not None \
-            else prefix_successor(prefix)
-        n = PREFIX_BYTES
-        if not reverse:
-            if not cursor.set_range(low):
-                return
-            for key, value in cursor:
-                if (high is not None and key >= high) or not key.startswith(prefix):
-                    return
-                yield key[n:], value
-        else:
-            # Position on the last key < high, then walk backwards.
-            positioned = cursor.set_range(high) if high is not None else False
-            positioned = cursor.prev() if positioned else cursor.last()
-            while positioned:
-                key = cursor.key()
-                if key < low or not key.startswith(prefix):
-                    return
-                yield key[n:], cursor.value()
-                positioned = cursor.prev()
-
-    def _long_entries(self, txn, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
-        cursor = txn.cursor(db=self._long)
-        if not cursor.set_range(prefix):
-            return
-        for key, raw in cursor:
-            if not key.startswith(prefix):
-                return
-            yield _split_long(raw)
+    def usage(self, account_id: str) -> Usage:
+        """What an account's actors store, as of the last commit."""
+        return self._env.read(lambda txn: usage.read(txn, self._account_usage,
+                                                     account_id.encode())) or Usage()
 
     # ------------------------------------------------------------------ writes
 
     def apply(self, txn, instance: InstanceId, cleared: bool,
-              writes: dict[bytes, bytes | None]) -> None:
-        """Apply one turn's writes inside a write transaction (called by the committer)."""
-        prefix = instance.prefix
-        if cleared:
-            for db in (self._kv, self._long):
-                cursor = txn.cursor(db=db)
-                if cursor.set_range(prefix):
-                    while cursor.key().startswith(prefix):
-                        if not cursor.delete():
-                            break
+              writes: Mapping[bytes, bytes | None]) -> None:
+        """Apply one turn's writes inside a write transaction (called by the committer).
+
+        Raises StorageQuotaExceeded, before writing anything, if they would take the
+        instance's account over its quota. Every commit runs this, so the common case (a value
+        rewritten at the same size) costs two reads (the instance's usage, the old value) and
+        the write itself.
+        """
+        root = instance.prefix
+        recorded = usage.read(txn, self._instance_usage, root)
+        stored = recorded if recorded is not None else Usage(*key_tree.count(txn, self._kv, root))
+        keys, size = (-stored.keys, -stored.bytes) if cleared else (0, 0)
         for key, value in writes.items():
-            if len(key) <= MAX_INLINE_KEY:
-                db, lmdb_key, stored = self._kv, prefix + key, value
+            old = None if cleared else key_tree.get(txn, self._kv, root, key)
+            if old is not None:
+                keys, size = keys - 1, size - len(key) - len(old)
+            if value is not None:
+                keys, size = keys + 1, size + len(key) + len(value)
+        # Data stored before usage was kept is counted the first time a turn writes to it.
+        first_count = recorded is None and stored.keys > 0
+        if keys or size or first_count:
+            change = Usage(keys, size)
+            account_key = instance.account_id.encode()
+            account = usage.read(txn, self._account_usage, account_key) or Usage()
+            if first_count:
+                account += stored
+            usage.check_quota(account, change, self.limits)
+            usage.write(txn, self._account_usage, account_key, account + change)
+            usage.write(txn, self._instance_usage, root, stored + change)
+
+        if cleared:
+            key_tree.delete_all(txn, self._kv, root)
+        for key, value in writes.items():
+            if value is None:
+                key_tree.delete(txn, self._kv, root, key)
             else:
-                db, lmdb_key = self._long, prefix + hashlib.sha256(key).digest()
-                stored = None if value is None else _KEY_LEN.pack(len(key)) + key + value
-            if stored is None:
-                txn.delete(lmdb_key, db=db)
-            else:
-                txn.put(lmdb_key, stored, db=db)
-        # Index the instance under its type, for `edgehost actors instances`.
-        txn.put(instance.index_key, instance.name.encode("utf-8"), db=self._instances,
-                overwrite=False)
+                key_tree.put(txn, self._kv, root, key, value)
+        # Index the instance under its type while it stores anything, for `edgehost actors
+        # instances`; an instance that stores nothing leaves nothing behind.
+        if stored.keys + keys == 0:
+            txn.delete(instance.index_key, db=self._instances)
+        elif recorded is None:  # it stored nothing before this turn (or was not counted)
+            txn.put(instance.index_key, instance.name.encode("utf-8"), db=self._instances)
 
     def instance_names(self, account_id: str, type_: str, *, after: str | None,
                        limit: int) -> list[str]:
-        """Names of the instances of a type that have stored anything, in name order."""
+        """Names of the instances of a type that store anything, in name order."""
         prefix = type_prefix(account_id, type_)
         start = InstanceId(account_id, type_, after).index_key + b"\0" if after else prefix
 
@@ -196,8 +183,3 @@ class ActorStorage:
             return out
 
         return self._env.read(read)
-
-
-def _split_long(raw: bytes) -> tuple[bytes, bytes]:
-    (key_len,) = _KEY_LEN.unpack_from(raw)
-    return raw[2:2 + key_len], raw[2 + key_len:]

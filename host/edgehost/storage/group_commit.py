@@ -6,6 +6,11 @@ writes is on disk (or failed). One committer thread drains whatever is queued in
 write transaction, so under load one fsync carries every turn that arrived while the previous
 one ran; with a single caller it degenerates to one transaction per turn.
 
+One turn's failure stays that turn's. A turn refused before it wrote anything (`TurnRefused`:
+over its account's quota) is skipped and the rest of the transaction commits. If the
+transaction fails any other way (the map is full, a bug), it is aborted whole and each of its
+turns is retried in a transaction of its own, so only the turns that fail alone get the error.
+
 A ticket may depend on an earlier one (a turn that read another turn's writes before they
 were durable, see output_gate.py): if the earlier one fails, the later one is failed too and
 nothing of it is written, so the disk never holds writes computed from writes it lost.
@@ -20,16 +25,12 @@ from collections import deque
 from typing import Callable
 
 from edgehost.metrics import Metrics
-from edgehost.storage.lmdb_env import LmdbEnv
+from edgehost.storage.lmdb_env import LmdbEnv, StorageFull
+from edgehost.storage.usage import TurnRefused
 
 log = logging.getLogger("edgehost.storage")
 
 Apply = Callable[[object], None]  # writes one turn's buffer into an open write transaction
-
-
-class TurnRejected(Exception):
-    """Raised by an `Apply` that refuses its turn before writing anything (e.g. a quota): that
-    turn fails alone, and the rest of the batch commits."""
 
 
 class CommitFailed(Exception):
@@ -41,19 +42,20 @@ class CommitFailed(Exception):
 
 
 class CommitTicket:
-    __slots__ = ("apply", "depends_on", "error", "future", "_loop")
+    """One turn's writes in the queue. A submitter on an event loop awaits `future`; one that
+    is not (a tool, a test) waits on `done`."""
+
+    __slots__ = ("apply", "depends_on", "error", "future", "done", "_loop")
 
     def __init__(self, apply: Apply, depends_on: CommitTicket | None,
-                 loop: asyncio.AbstractEventLoop) -> None:
+                 loop: asyncio.AbstractEventLoop | None) -> None:
         self.apply = apply
         self.depends_on = depends_on
         self.error: BaseException | None = None
         self._loop = loop
-        self.future: asyncio.Future = loop.create_future()  # resolves to None, or raises
-
-    @property
-    def settled(self) -> bool:
-        return self.future.done()
+        # Resolves to None, or raises the ticket's error.
+        self.future: asyncio.Future | None = loop.create_future() if loop else None
+        self.done = threading.Event()
 
 
 class GroupCommitter:
@@ -73,7 +75,17 @@ class GroupCommitter:
 
     def submit(self, apply: Apply, depends_on: CommitTicket | None = None) -> CommitTicket:
         """Queue a turn's writes; call from the event loop. Never blocks."""
-        ticket = CommitTicket(apply, depends_on, asyncio.get_running_loop())
+        return self._enqueue(CommitTicket(apply, depends_on, asyncio.get_running_loop()))
+
+    def commit(self, apply: Apply) -> None:
+        """Make `apply`'s writes durable and return once they are (or raise why not): the
+        blocking form, for callers that are not on an event loop."""
+        ticket = self._enqueue(CommitTicket(apply, None, None))
+        ticket.done.wait()
+        if ticket.error is not None:
+            raise ticket.error
+
+    def _enqueue(self, ticket: CommitTicket) -> CommitTicket:
         with self._wake:
             if self._closing:
                 raise RuntimeError("the host is shutting down")
@@ -93,8 +105,19 @@ class GroupCommitter:
             self._commit_batch(batch)
 
     def _commit_batch(self, batch: list[CommitTicket]) -> None:
+        try:
+            self._write(batch)
+        except BaseException as e:  # not an Exception (e.g. KeyboardInterrupt): fail them all
+            for ticket in batch:
+                ticket.error = ticket.error or e
+            raise
+        finally:
+            self._hand_back(batch)  # every waiter is released, whatever happened
+
+    def _write(self, batch: list[CommitTicket]) -> None:
+        """Commit the batch in one transaction, or failing that each turn alone; set the error
+        of every turn that did not commit."""
         def write_all(txn) -> None:
-            # May run more than once (LmdbEnv.write retries a whole transaction).
             for ticket in batch:
                 ticket.error = None
                 earlier = ticket.depends_on
@@ -104,23 +127,33 @@ class GroupCommitter:
                     continue
                 try:
                     ticket.apply(txn)
-                except TurnRejected as e:
-                    ticket.error = e
+                except TurnRefused as refused:  # it wrote nothing: the others go on
+                    ticket.error = refused
 
         try:
             self._env.write(write_all)  # one transaction, one fsync, for the whole batch
-        except BaseException as e:  # noqa: BLE001 - every waiter must be released
-            log.exception("group commit of %d turn(s) failed", len(batch))
-            for ticket in batch:
-                if ticket.error is None:
-                    ticket.error = e
+        except Exception as e:  # noqa: BLE001 - every waiter must be released
+            if len(batch) > 1:
+                log.warning("group commit of %d turns failed (%s); committing each alone",
+                            len(batch), e)
+                for ticket in batch:  # in order, so a dependent sees its predecessor's fate
+                    self._write([ticket])
+                return
+            log.error("commit of a turn failed: %s", e, exc_info=not isinstance(e, StorageFull))
+            batch[0].error = e
+            return
         self._metrics.inc("edgehost_storage_commits_total")
         self._metrics.inc("edgehost_storage_committed_turns_total",
-                          by=sum(1 for t in batch if t.error is None))
+                          by=sum(ticket.error is None for ticket in batch))
+
+    def _hand_back(self, batch: list[CommitTicket]) -> None:
         # One hand-off to each loop per batch, not one per turn.
         loops: dict[asyncio.AbstractEventLoop, list[CommitTicket]] = {}
         for ticket in batch:
-            loops.setdefault(ticket._loop, []).append(ticket)
+            if ticket._loop is None:
+                ticket.done.set()
+            else:
+                loops.setdefault(ticket._loop, []).append(ticket)
         for loop, tickets in loops.items():
             try:
                 loop.call_soon_threadsafe(self._settle, tickets)
@@ -129,6 +162,7 @@ class GroupCommitter:
 
     def _settle(self, tickets: list[CommitTicket]) -> None:
         for ticket in tickets:
+            ticket.done.set()
             if not ticket.future.done():
                 if ticket.error is None:
                     ticket.future.set_result(None)

@@ -2,9 +2,13 @@
 
 Reads see the turn's own writes, then the writes of earlier turns still on their way to disk
 (the output gate's layers, see output_gate.py), then LMDB. Nothing reaches LMDB until the turn
-ends well and its buffer is committed; a turn that traps or errors is simply dropped.
-`begin/commit/rollback` give nested all-or-nothing transactions inside the turn (savepoints
-of the buffer).
+ends well and its buffer is committed; a turn that traps or errors is simply dropped. `begin/commit/rollback` give
+nested all-or-nothing transactions inside the turn: each open one is a layer of the buffer.
+
+The buffer lives in host memory, outside the guest's memory cap, so it has a budget
+(StorageLimits.turn_max_writes / turn_max_write_bytes): every buffered put and delete counts,
+at every layer it is held in, so old values kept for a rollback count too. A write over the
+budget fails with LIMIT_EXCEEDED and leaves the buffer as it was.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass
+from typing import Mapping
 
 from edgehost.config import ActorLimits
 from edgehost.sandbox.abi import AbiError, Status
-from edgehost.storage.actor_storage import ActorStorage, InstanceId, KeyRange, prefix_successor
+from edgehost.storage.actor_storage import ActorStorage, InstanceId, KeyRange, pending_entries
+from edgehost.storage.key_tree import prefix_successor
 from edgehost.storage.output_gate import Layer
 
 RESERVED_KEY_PREFIX = b"__edgehost_"
@@ -42,24 +48,62 @@ class ListOptions:
     limit: int
 
 
+def _size(key: bytes, value: bytes | None) -> int:
+    """What a buffered write costs the budget: its key and value bytes."""
+    return len(key) + (0 if value is None else len(value))
+
+
+class _Layer:
+    """The writes of one level: the turn's own, or those since an open storage_txn_begin."""
+
+    __slots__ = ("writes", "cleared", "size")
+
+    def __init__(self) -> None:
+        self.writes: dict[bytes, bytes | None] = {}  # None marks a delete
+        self.cleared = False  # deleteAll() ran at this level: nothing below it is visible
+        self.size = 0  # key + value bytes of `writes`
+
+
 class Turn:
     def __init__(self, storage: ActorStorage, instance: InstanceId, limits: ActorLimits,
-                 layers: tuple[Layer, ...] = ()) -> None:
+                 pending: tuple[Layer, ...] = ()) -> None:
         self._storage = storage
         self.instance = instance
         self._limits = limits
-        # Pending writes of earlier turns, oldest first; only those from the newest deleteAll()
-        # on matter, and then LMDB does not.
-        cleared_at = next((i for i in range(len(layers) - 1, -1, -1) if layers[i].cleared), None)
-        self._layers = layers if cleared_at is None else layers[cleared_at:]
-        self._base_cleared = cleared_at is not None
-        self.writes: dict[bytes, bytes | None] = {}  # None marks a delete
-        self.cleared = False  # deleteAll() ran: nothing stored before this turn is visible
-        self._savepoints: list[tuple[dict[bytes, bytes | None], bool]] = []
+        self._budget = storage.limits
+        # The bottom layer is the turn's; each open nested transaction adds one on top. Beginning
+        # one copies nothing, and rolling back drops its layer with the writes made in it.
+        self._layers = [_Layer()]
+        self._buffered_writes = 0  # entries in all layers
+        self._buffered_bytes = 0  # their key + value bytes
+        # Writes of earlier turns not yet on disk, oldest first (read-only here). Only those
+        # from the newest deleteAll() on are visible, and then LMDB is not.
+        cleared_at = next((i for i in range(len(pending) - 1, -1, -1) if pending[i].cleared),
+                          None)
+        self._pending = pending if cleared_at is None else pending[cleared_at:]
+        self._pending_cleared = cleared_at is not None
+
+    @property
+    def writes(self) -> Mapping[bytes, bytes | None]:
+        """The turn's writes as they stand (open transactions included): key -> value, or None
+        for a delete."""
+        if len(self._layers) == 1:
+            return self._layers[0].writes
+        merged: dict[bytes, bytes | None] = {}
+        for layer in self._layers:
+            if layer.cleared:
+                merged.clear()
+            merged.update(layer.writes)
+        return merged
+
+    @property
+    def cleared(self) -> bool:
+        """deleteAll() ran: nothing stored before this turn is visible."""
+        return any(layer.cleared for layer in self._layers)
 
     @property
     def has_writes(self) -> bool:
-        return self.cleared or bool(self.writes)
+        return any(layer.cleared or layer.writes for layer in self._layers)
 
     # -------------------------------------------------------------- validation
 
@@ -76,18 +120,48 @@ class Turn:
                            f"keys starting with {RESERVED_KEY_PREFIX.decode()!r} are reserved")
         return key
 
+    def _buffer(self, key: bytes, value: bytes | None) -> None:
+        """Record a put (or a delete, value None) in the innermost layer, within the budget."""
+        top = self._layers[-1]
+        replaced = key in top.writes
+        freed = _size(key, top.writes[key]) if replaced else 0
+        writes = self._buffered_writes + (0 if replaced else 1)
+        size = self._buffered_bytes - freed + _size(key, value)
+        budget = self._budget
+        if writes > budget.turn_max_writes:
+            raise AbiError(Status.LIMIT_EXCEEDED,
+                           f"one call may buffer at most {budget.turn_max_writes:,} writes (puts "
+                           "and deletes, counted in every open transaction that holds one); "
+                           "spread the work over several calls")
+        if size > budget.turn_max_write_bytes:
+            raise AbiError(Status.LIMIT_EXCEEDED,
+                           f"this write would bring the call's buffered writes to {size:,} bytes "
+                           f"of keys and values, over the limit of "
+                           f"{budget.turn_max_write_bytes:,} bytes one call may buffer (values "
+                           "kept for open transactions count too); spread the work over "
+                           "several calls")
+        top.writes[key] = value
+        top.size += _size(key, value) - freed
+        self._buffered_writes, self._buffered_bytes = writes, size
+
+    def _drop_layer_writes(self, layer: _Layer) -> None:
+        self._buffered_writes -= len(layer.writes)
+        self._buffered_bytes -= layer.size
+        layer.writes, layer.size = {}, 0
+
     # -------------------------------------------------------------- operations
 
     def get(self, key: bytes) -> bytes | None:
         key = self._key(key)
-        if key in self.writes:
-            return self.writes[key]
-        if self.cleared:
-            return None
         for layer in reversed(self._layers):
             if key in layer.writes:
                 return layer.writes[key]
-        if self._base_cleared:
+            if layer.cleared:
+                return None
+        for earlier in reversed(self._pending):
+            if key in earlier.writes:
+                return earlier.writes[key]
+        if self._pending_cleared:
             return None
         return self._storage.get(self.instance, key)
 
@@ -96,33 +170,34 @@ class Turn:
         if len(value) > self._limits.max_value_bytes:
             raise AbiError(Status.TOO_LARGE, f"value of {len(value)} bytes exceeds the limit "
                            f"of {self._limits.max_value_bytes}")
-        check_json(value, f"the value for key {key[:64].decode()!r}")
-        self.writes[key] = value
+        # (64 bytes may end inside a character: the message must not fail on it)
+        check_json(value, f"the value for key {key[:64].decode(errors='replace')!r}")
+        self._buffer(key, value)
 
     def delete(self, key: bytes) -> bool:
         existed = self.get(key) is not None
-        self.writes[self._key(key)] = None
+        self._buffer(self._key(key), None)
         return existed
 
     def delete_all(self) -> None:
-        self.writes.clear()
-        self.cleared = True
+        top = self._layers[-1]
+        self._drop_layer_writes(top)
+        top.cleared = True
 
     def list(self, options: bytes) -> bytes:
         opts = self._list_options(options)
-        overlays = [self.writes] if self.cleared else \
-            [layer.writes for layer in self._layers] + [self.writes]
-        # Fetch enough persisted entries that buffered deletes cannot leave us short.
-        persisted = [] if self.cleared or self._base_cleared else self._storage.scan(
-            self.instance, opts.key_range, reverse=opts.reverse,
-            limit=opts.limit + sum(len(w) for w in overlays))
-        merged = {k: v for k, v in persisted}
-        for writes in overlays:  # oldest first, so newer writes win
-            for key, value in writes.items():
-                if opts.key_range.contains(key):
-                    merged[key] = value
-        entries = sorted(((k, v) for k, v in merged.items() if v is not None),
-                         reverse=opts.reverse)[:opts.limit]
+        pending = self.writes
+        if not self.cleared and self._pending:  # earlier turns' writes, then this turn's
+            merged: dict[bytes, bytes | None] = {}
+            for earlier in self._pending:
+                merged.update(earlier.writes)
+            merged.update(pending)
+            pending = merged
+        if self.cleared or self._pending_cleared:
+            entries = pending_entries(pending, opts.key_range, opts.reverse)[:opts.limit]
+        else:
+            entries = self._storage.scan(self.instance, opts.key_range, reverse=opts.reverse,
+                                         limit=opts.limit, pending=pending)
         out = [_U32.pack(len(entries))]
         for key, value in entries:
             out += [_U32.pack(len(key)), key, _U32.pack(len(value)), value]
@@ -169,20 +244,33 @@ class Turn:
     # -------------------------------------------------------------- nested transactions
 
     def begin(self) -> None:
-        if len(self._savepoints) >= MAX_TXN_DEPTH:
+        if len(self._layers) > MAX_TXN_DEPTH:
             raise AbiError(Status.LIMIT_EXCEEDED,
                            f"transactions nest at most {MAX_TXN_DEPTH} deep")
-        self._savepoints.append((dict(self.writes), self.cleared))
+        self._layers.append(_Layer())
 
     def commit(self) -> None:
-        if not self._savepoints:
+        """Fold the innermost transaction into its parent."""
+        if len(self._layers) == 1:
             raise AbiError(Status.NOT_PERMITTED, "no transaction is open")
-        self._savepoints.pop()
+        top = self._layers.pop()
+        parent = self._layers[-1]
+        if top.cleared:
+            self._drop_layer_writes(parent)
+            parent.cleared = True
+        for key, value in top.writes.items():
+            if key in parent.writes:  # the parent's older write is replaced: no longer held
+                freed = _size(key, parent.writes[key])
+                self._buffered_writes -= 1
+                self._buffered_bytes -= freed
+                parent.size -= freed
+            parent.writes[key] = value
+            parent.size += _size(key, value)
 
     def rollback(self) -> None:
-        if not self._savepoints:
+        if len(self._layers) == 1:
             raise AbiError(Status.NOT_PERMITTED, "no transaction is open")
-        self.writes, self.cleared = self._savepoints.pop()
+        self._drop_layer_writes(self._layers.pop())
 
     def apply(self, txn) -> None:
         """Write this turn's buffer inside a commit's write transaction."""

@@ -64,12 +64,16 @@ def supervise(*, host: str, port: int, data_dir: Path, shown_data_dir: str, coun
             "count": count, "lock_fd": lock.fd}
     try:
         for index in range(count):
+            if stopping:  # told to stop while starting: start no more
+                break
             proc, ready = _start_worker(index, spec, links, lock)
             workers.append(proc)
             if index == 0:  # the primary bootstraps before the others start
                 if not _wait_ready(proc, ready):
-                    stop(signal.SIGTERM, None)
-                    return proc.wait() or 1
+                    if stopping:  # told to stop during start-up
+                        _stop_all(workers)
+                        return 0
+                    return proc.wait() or 1  # it failed to start (and said why)
             else:
                 os.close(ready)
         for pair in links.values():
@@ -113,25 +117,32 @@ def _wait_ready(proc: subprocess.Popen, ready: int) -> bool:
 
 
 def _watch(workers: list[subprocess.Popen], stopping) -> int:
+    """Wait until told to stop (0) or until a worker exits on its own (1); either way stop
+    every worker before returning."""
     while True:
+        if stopping():
+            _stop_all(workers)
+            return 0
         for index, proc in enumerate(workers):
             code = proc.poll()
-            if code is None:
-                continue
-            if stopping():
-                for other in workers:
-                    other.wait()
-                return 0
-            print(f"edgehost: worker {index} exited with status {code}; stopping the host",
-                  file=sys.stderr, flush=True)
-            for other in workers:
-                if other.poll() is None:
-                    other.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            for other in workers:
-                try:
-                    other.wait(max(deadline - time.monotonic(), 0.1))
-                except subprocess.TimeoutExpired:
-                    other.kill()
-            return 1
+            if code is not None:
+                print(f"edgehost: worker {index} exited with status {code}; stopping the host",
+                      file=sys.stderr, flush=True)
+                _stop_all(workers)
+                return 1
         time.sleep(0.2)
+
+
+def _stop_all(workers: list[subprocess.Popen], grace_s: float = 10.0) -> None:
+    """SIGTERM every worker still running (each finishes its requests and commits), then
+    SIGKILL whatever has not exited after the grace period."""
+    for proc in workers:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for proc in workers:
+        try:
+            proc.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
