@@ -5,6 +5,8 @@
     headers  = count:u32 (name:str value:str){count}
 
 Responses come from untrusted guests, so decoding checks every length against what is left.
+This module checks the encoding only; what HTTP allows a guest to send (status, header syntax,
+framing) is http/guest_response.py's.
 """
 
 from __future__ import annotations
@@ -108,12 +110,9 @@ class _Reader:
     def header_text(self, what) -> str:
         raw = self.bytes(what)
         try:
-            text = raw.decode("utf-8")
+            return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedResponse(f"{_name(what)} is not valid UTF-8") from None
-        if "\r" in text or "\n" in text or "\0" in text:
-            raise MalformedResponse(f"{_name(what)} {text[:64]!r} contains CR, LF or NUL")
-        return text
 
     def at_end(self) -> bool:
         return self._pos == len(self._data)
@@ -126,16 +125,12 @@ def _name(what) -> str:
 def decode_response(data: bytes) -> GuestResponse:
     reader = _Reader(data)
     status = reader.u32("the status")
-    if not 100 <= status <= 599:
-        raise MalformedResponse(f"status {status} is outside 100-599")
     count = reader.u32("the header count")
     if count > MAX_RESPONSE_HEADERS:
         raise MalformedResponse(f"{count} headers exceeds the limit of {MAX_RESPONSE_HEADERS}")
     headers = []
     for i in range(count):
         name = reader.header_text(lambda i=i: f"header {i} name")
-        if not name:
-            raise MalformedResponse(f"header {i} has an empty name")
         headers.append((name, reader.header_text(lambda i=i: f"header {i} value")))
     body = reader.bytes("the body")
     if not reader.at_end():
