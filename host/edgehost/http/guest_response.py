@@ -19,9 +19,9 @@ body within these rules, checked here on every response:
   `content-length` (RFC 9110 section 8.6): none on 204 (forbidden) nor on 304 (allowed only
   with the size a 200 would have had, which the host does not know). On HEAD, the size of the
   body the guest produced when it is not empty: a guest that ignores the method (as the SDK's
-  do) produces the body GET would get, and that size is what HEAD must announce. When it is
-  empty the guest may have left the body out because the method is HEAD, so the GET size is
-  unknown and none is sent rather than a wrong 0.
+  do) produces the body GET would get, and RFC 9110 lets a HEAD response announce only that
+  size. When it is empty the guest may have left the body out because the method is HEAD, so
+  the GET size is unknown and none is sent rather than a wrong 0.
 - **The `x-edgehost-` namespace is the host's.** Such headers are dropped, not refused: like
   the framing headers they are the host's to set, and a guest that copies headers from
   elsewhere still answers, while no client ever sees the mark on a guest's answer.
@@ -31,8 +31,9 @@ body within these rules, checked here on every response:
 - **Header syntax is HTTP's.** A name must be an RFC 9110 `token`, a value a `field-value`:
   no control character but HTAB. obs-text (bytes 0x80-0xFF) is allowed: the grammar allows it,
   recipients treat it as opaque, it cannot end a line or a message, and a guest's UTF-8 (a
-  file name, say) goes out byte for byte as it always has. Anything else is a malformed
-  response, named in the function's log, where the server would otherwise fail mid-response.
+  file name, say) goes out byte for byte as it always has. Spaces around a value are let
+  through too: recipients strip them. Anything else is a malformed response, named in the
+  function's log, where the server would otherwise fail mid-response.
 """
 
 from __future__ import annotations
