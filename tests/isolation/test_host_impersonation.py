@@ -68,10 +68,7 @@ def test_a_guest_cannot_set_cookies_for_the_shared_domain(live_host: LiveHost):
                   b"cookies")
     expected = [kept for _, kept in sent_and_kept]
 
-    def attack():
-        return live_host.call(baker["slug"], "/")
-
-    result = run_attack(live_host, attack)
+    result = run_attack(live_host, lambda: live_host.call(baker["slug"], "/"))
     r = result.attack_response
     assert r.status_code == 200 and r.headers["x-other"] == "kept"
     assert r.headers.get_list("set-cookie") == expected
