@@ -316,7 +316,7 @@ export class Request {
 
 /** An outgoing HTTP response. */
 export class Response {
-  /** HTTP status code, 100-599. */
+  /** HTTP status code, 200-599 (the host refuses 1xx). */
   status: i32;
   /** Response headers. The host sets content-length itself. */
   readonly headers: Headers = new Headers();
@@ -408,8 +408,9 @@ export class Response {
   }
 
   /**
-   * The wire encoding of this response. The host checks it (status 100-599; no CR, LF or NUL
-   * in a header) and answers 500 for one that is not valid, logging the reason.
+   * The wire encoding of this response. The host checks it (status 200-599; header names are
+   * HTTP tokens; no control character but tab in a value) and answers 500 for one that is not
+   * valid, logging the reason. See ABI.md for what the host changes before sending it.
    */
   encode(): ByteBuffer {
     let body = this.body;

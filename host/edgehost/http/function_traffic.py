@@ -18,6 +18,7 @@ from starlette.responses import Response
 from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
 from edgehost.function_logs import FunctionLogs
+from edgehost.http.guest_response import outgoing_response
 from edgehost.metrics import Metrics
 from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import FETCH_EXPORT
@@ -25,13 +26,10 @@ from edgehost.http.admission import Admission
 from edgehost.sandbox.engine import Sandbox
 from edgehost.sandbox.guest import InvocationResult, Outcome
 from edgehost.sandbox.invocation import Invocation
-from edgehost.sandbox.wire import (MalformedResponse, decode_response, encode_raw_request,
-                                   http_bytes_to_utf8)
+from edgehost.sandbox.wire import MalformedResponse, encode_raw_request, http_bytes_to_utf8
 
 
 PATH_FORM_PREFIX = "/fn/"
-# Set by the host, never copied from a guest response.
-_HOST_CONTROLLED_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
 def header(scope: dict, name: bytes) -> bytes | None:
@@ -182,14 +180,11 @@ class FunctionTraffic:
                 outcome, failure = "bad_response", "response exceeds the output limit"
             else:
                 try:
-                    guest = decode_response(result.output)
+                    answer = outgoing_response(
+                        result.output, scope["method"],
+                        f"{deployment.function.slug}.{self._config.base_domain}")
                 except MalformedResponse as e:
                     outcome, failure = "bad_response", f"malformed response: {e}"
-                else:
-                    raw_headers = [(k.lower().encode(), v.encode()) for k, v in guest.headers
-                                   if k.lower() not in _HOST_CONTROLLED_HEADERS]
-                    raw_headers.append((b"content-length", str(len(guest.body)).encode()))
-                    answer = (guest.status, raw_headers, guest.body)
         error_id = self._logs.record(
             deployment.function.func_id, inv,
             failure=None if answer is not None else
