@@ -161,7 +161,8 @@ def build_host(config: HostConfig, env_key: str | None = None) -> Host:
     env = LmdbEnv(data_dir / "lmdb", map_size=config.lmdb_map_size, databases=LMDB_DATABASES)
     sandbox = Sandbox(config.limits, data_dir / "compiled", metrics)
     accounts = Accounts(env)
-    functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics)
+    functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics,
+                          config.documents.max_nesting_depth)
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes)
     committer = GroupCommitter(env, metrics, config.actors.group_commit_max_turns)
     slots = ExecutionSlots(config.execution_slots)

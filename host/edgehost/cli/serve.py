@@ -14,6 +14,7 @@ import uvicorn
 from edgehost.app import Host, build_host, create_app
 from edgehost.config import HostConfig
 from edgehost.errors import EdgehostError
+from edgehost.http.server import uvicorn_config
 from edgehost.logs_setup import configure_logging
 from edgehost.registry.functions import function_urls
 from edgehost.projects import Project, ProjectError, load_project
@@ -73,10 +74,8 @@ def serve(args: argparse.Namespace) -> int:
               file=out)
     out.flush()
     app = create_app(config, host)
-    # proxy_headers off: a host facing clients directly must not trust X-Forwarded-* headers.
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, proxy_headers=False,
-                                           access_log=args.access_log, log_level=args.log_level,
-                                           lifespan="on"))
+    server = uvicorn.Server(uvicorn_config(app, config, log_level=args.log_level,
+                                           access_log=args.access_log))
     server.run(sockets=[sock])
     return 0
 

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class BundleStore:
@@ -15,7 +15,7 @@ class BundleStore:
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, digest: str) -> Path:
-        if not _DIGEST.match(digest):  # digests come from our own metadata; refuse anything else
+        if not _DIGEST.fullmatch(digest):  # digests come from our own metadata; refuse anything else
             raise ValueError(f"not a module digest: {digest!r}")
         return self._root / f"{digest}.wasm"
 
