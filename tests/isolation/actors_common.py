@@ -1,6 +1,11 @@
-"""A well-behaved actor app beside the attack, and a check that its stored state is unchanged."""
+"""A well-behaved actor app beside the attack, a check that its stored state is unchanged, and
+the Counter owner's module with a different `edgehost.actors` section."""
 
-from tests.conftest import CounterApp, LiveHost
+import re
+
+import wasmtime
+
+from tests.conftest import WAT_DIR, CounterApp, LiveHost
 
 
 def seed_victim(live_host: LiveHost, app: CounterApp, name: str = "victim", n: int = 3) -> None:
@@ -12,3 +17,13 @@ def assert_victim_intact(live_host: LiveHost, app: CounterApp, name: str = "vict
                          n: int = 3) -> None:
     assert app.call(live_host, name, "get").json() == n, "the victim's stored state changed"
     assert app.call(live_host, name, "incr").json() == n + 1, "the victim stopped working"
+
+
+def counter_with_section(section: str) -> bytes:
+    """tests/wat/actor_counter.wat with its `edgehost.actors` section replaced by `section`."""
+    source = (WAT_DIR / "actor_counter.wat").read_text()
+    escaped = section.replace("\\", "\\\\").replace('"', '\\"')
+    source, found = re.subn(r'\(@custom "edgehost\.actors"\s+"(?:[^"\\]|\\.)*"\)',
+                            lambda _: f'(@custom "edgehost.actors" "{escaped}")', source)
+    assert found == 1
+    return bytes(wasmtime.wat2wasm(source))
