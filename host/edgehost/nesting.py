@@ -8,12 +8,12 @@ hands the host is measured first, by a scan that does not recurse, and refused a
 Depth counts containers inside containers: `[]` and `{}` are 1, `{"a": [1]}` is 2. In TOML the
 document itself is level 0, so `[a]`, `a = [1]` and `a.b = 1` are 1, 1 and 2.
 
-JSON is measured on the hot path (every actor call's arguments and result, every stored value),
-so the common case costs two `bytes.count` calls: a text with no more `[`/`{` than the limit
-cannot nest deeper. Only texts with more get the exact scan, whose every step (split or regex,
-translate, accumulate) runs in C and in linear time, whatever the input; it costs less than
-`json.loads` of the same text (measured: 1.6 KB of records 67 us against 94; 128 KiB of
-brackets 6 ms against 8).
+JSON is measured on the hot path (every actor call's arguments and result, every stored value).
+A short text costs two `bytes.count` calls: with no more `[`/`{` than the limit it cannot nest
+deeper. Other texts get the exact scan, whose every step (split or regex, translate,
+accumulate) runs in C and in linear time, whatever the input. Measured against `json.loads` of
+the same text (CPU time): a 33-byte object 0.2 us against 2.1; 1.6 KB of records 21 us
+against 25; a 128 KiB string 90 us against 175; 128 KiB of `[]` pairs 2.3 ms against 2.5.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ from itertools import accumulate
 # match linear with no backtracking: an unterminated string runs to the end, as in `json` (which
 # then refuses the text without parsing anything after the quote).
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+\\?(?:"|\Z)', re.DOTALL)
+# Below this size counting brackets (two passes) is cheaper than the exact scan's fixed cost
+# and settles nearly every value; above it the exact scan is the cheaper one (16 KB: 9 us
+# against 12).
+_COUNT_FIRST_BELOW = 8 * 1024
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 # Opening brackets become +1 and closing ones -1 (0xff, read as a signed byte).
 _DEPTH_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
@@ -65,7 +69,7 @@ def json_depth(text: bytes) -> int:
 
 def check_json(text: bytes, what: str, limit: int) -> None:
     """Raise TooDeep if JSON `text` nests deeper than `limit`. Call it before `json.loads`."""
-    if text.count(b"[") + text.count(b"{") <= limit:
+    if len(text) < _COUNT_FIRST_BELOW and text.count(b"[") + text.count(b"{") <= limit:
         return  # cannot nest deeper than it has opening brackets
     depth = json_depth(text)
     if depth > limit:

@@ -34,6 +34,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args, limits: HttpLimits, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._limits = limits
+        # Read on every header field: plain attributes are the cheapest lookup.
+        self._max_header_bytes = limits.max_header_bytes
+        self._max_header_count = limits.max_header_count
         self._target_bytes = 0
         self._header_bytes = 0
         self._header_count = 0
@@ -43,7 +46,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         self._unparsed_bytes += len(data)  # any callback in this feed sets it back to 0
         super().data_received(data)
-        if self._unparsed_bytes > self._limits.max_header_bytes and \
+        if self._unparsed_bytes > self._max_header_bytes and \
                 not self.transport.is_closing():
             self._refusal = (431, "headers_too_large", "a header field is longer than "
                              f"{self._limits.max_header_bytes} bytes (http.max_header_bytes)")
@@ -67,12 +70,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._unparsed_bytes = 0
         self._header_count += 1
         self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF
-        if self._header_count > self._limits.max_header_count:
+        if self._header_count > self._max_header_count:
             self._stop(431, "headers_too_large", "the request has more than "
-                       f"{self._limits.max_header_count} header fields (http.max_header_count)")
-        if self._header_bytes > self._limits.max_header_bytes:
+                       f"{self._max_header_count} header fields (http.max_header_count)")
+        if self._header_bytes > self._max_header_bytes:
             self._stop(431, "headers_too_large", "the request's header fields total more than "
-                       f"{self._limits.max_header_bytes} bytes (http.max_header_bytes)")
+                       f"{self._max_header_bytes} bytes (http.max_header_bytes)")
         super().on_header(name, value)
 
     def on_body(self, body: bytes) -> None:
