@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from edgehost.errors import PayloadTooLarge
+from edgehost.http.function_traffic import header
 
 _SCOPE_KEY = "edgehost.body_meter"
 
@@ -55,10 +56,8 @@ def allow_body(request: Request, limit: int, rule: str) -> None:
 
 
 def _declared_length(scope: dict) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
-    return None
+    value = header(scope, b"content-length")
+    return int(value) if value is not None and value.isdigit() else None
 
 
 class BodyLimitMiddleware:
