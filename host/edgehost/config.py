@@ -85,8 +85,9 @@ DEFAULT_MAX_NESTING_DEPTH = 64
 class DocumentLimits:
     """Bounds on the structure of the documents tenants hand the host."""
 
-    # Arrays and objects/tables inside one another: the manifest (telnyx.toml, the document
-    # itself is level 1), the module's `edgehost.actors` section, admin API JSON bodies.
+    # Arrays and objects/tables inside one another (`[]` is 1, `{"a": [1]}` 2; a TOML
+    # document's top-level tables and arrays are 1): the manifest, the module's
+    # `edgehost.actors` section, admin API JSON bodies.
     # Actor call arguments, results and stored values always use DEFAULT_MAX_NESTING_DEPTH:
     # they are part of the guest ABI (guest-sdk/ABI.md), so a value one host accepts, every
     # host accepts.

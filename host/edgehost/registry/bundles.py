@@ -15,7 +15,8 @@ class BundleStore:
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, digest: str) -> Path:
-        if not _DIGEST.fullmatch(digest):  # digests come from our own metadata; refuse anything else
+        # Digests come from our own metadata; refuse anything else.
+        if not _DIGEST.fullmatch(digest):
             raise ValueError(f"not a module digest: {digest!r}")
         return self._root / f"{digest}.wasm"
 
