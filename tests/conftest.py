@@ -20,6 +20,7 @@ import wasmtime
 
 from edgehost.app import build_host, create_app
 from edgehost.config import ActorLimits, HostConfig, SandboxLimits
+from edgehost.http.server import uvicorn_config
 
 ROOT = Path(__file__).resolve().parent.parent
 WAT_DIR = ROOT / "tests" / "wat"
@@ -97,11 +98,11 @@ class LiveHost:
 
 
 def serve_in_thread(app, timeout: float = 10.0) -> tuple[uvicorn.Server, threading.Thread, int]:
+    """Serve `app` (a HostApp) as `edgehost serve` does: same uvicorn configuration."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, proxy_headers=False,
-                                           access_log=False, lifespan="on"))
+    server = uvicorn.Server(uvicorn_config(app, app.host.config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

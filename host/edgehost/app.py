@@ -159,7 +159,7 @@ class HostApp:
             config = self.host.config
             await glue.forward_admin(cluster, scope, receive, send,
                                      config.max_module_bytes + config.max_manifest_bytes
-                                     + 64 * 1024)
+                                     + config.http.multipart_overhead_bytes)
             return
         else:
             admin = await self.admin_app_async()
@@ -198,7 +198,8 @@ def build_host(config: HostConfig, env_key: str | None = None,
     env = LmdbEnv(data_dir / "lmdb", map_size=config.lmdb_map_size, databases=LMDB_DATABASES)
     sandbox = Sandbox(config.limits, data_dir / "compiled", metrics)
     accounts = Accounts(env)
-    functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics)
+    functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics,
+                          config.documents.max_nesting_depth)
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes,
                         config.function_log_queue_bytes, metrics)
     layout_upgrade.upgrade(env, functions.actor_types_bound)  # once, for older data dirs

@@ -101,12 +101,57 @@ class StorageLimits:
 
 
 @dataclass(frozen=True)
+class HttpLimits:
+    """Bounds on what one HTTP request may make the host read and hold, checked as the bytes
+    arrive (never trusting a declared Content-Length alone), so that no client, signed in or
+    not, can make the host buffer more than these on one connection."""
+
+    # The request target (the URL in the request line). Longer ones get 414 (RFC 9112 section 3:
+    # a server that will not parse a target that long MUST answer 414). 8 KiB is what Apache and
+    # nginx accept by default; function URLs are a short Host label plus the tenant's own path.
+    max_request_line_bytes: int = 8 * 1024
+    # The header section: every field's name and value plus ": " and CRLF, summed (trailers of
+    # a chunked body count too). Over it: 431 (RFC 6585). nginx's default total is 32 KiB
+    # (4 buffers of 8 KiB); that leaves room for browsers' cookie headers.
+    max_header_bytes: int = 32 * 1024
+    # Header fields per request (trailers included). Over it: 431. Apache's default is 100.
+    max_header_count: int = 100
+    # A function request body (413 above it). The guest receives the whole body in memory.
+    max_request_body_bytes: int = 10 * 1000 * 1000
+    # A body sent to the admin API other than a bundle upload (JSON), 413 above it. The largest
+    # legitimate one is a name: 64 KiB leaves ample room and keeps parsing trivial.
+    max_admin_body_bytes: int = 64 * 1024
+    # A bundle upload may be max_module_bytes + max_manifest_bytes plus this much multipart
+    # framing (boundaries, part headers). Real framing is a few hundred bytes.
+    multipart_overhead_bytes: int = 64 * 1024
+
+
+# Nesting of tenant JSON and TOML: deep enough for any real document (hand-written JSON rarely
+# passes 10 levels; serde_json stops at 128), shallow enough that every recursive consumer of a
+# parsed value (tomllib, json, FastAPI's and pydantic's encoders, repr) stays far below Python's
+# 1000-frame recursion limit, which deeper input turns into a 500.
+DEFAULT_MAX_NESTING_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class DocumentLimits:
+    """Bounds on the structure of the documents tenants hand the host."""
+
+    # Arrays and objects/tables inside one another (`[]` is 1, `{"a": [1]}` 2; a TOML
+    # document's top-level tables and arrays are 1): the manifest, the module's
+    # `edgehost.actors` section, admin API JSON bodies.
+    # Actor call arguments, results and stored values always use DEFAULT_MAX_NESTING_DEPTH:
+    # they are part of the guest ABI (guest-sdk/ABI.md), so a value one host accepts, every
+    # host accepts.
+    max_nesting_depth: int = DEFAULT_MAX_NESTING_DEPTH
+
+
+@dataclass(frozen=True)
 class HostConfig:
     data_dir: Path = Path(".edgehost")
     host: str = "127.0.0.1"
     port: int = 8787
     base_domain: str = "localhost"
-    max_request_body_bytes: int = 10 * 1000 * 1000
     max_module_bytes: int = 50 * MIB  # a shipped .wasm larger than this is refused
     max_manifest_bytes: int = 64 * 1024
     # The most the LMDB file may ever hold. The map is never resized while the host runs
@@ -122,6 +167,8 @@ class HostConfig:
     actors: ActorLimits = field(default_factory=ActorLimits)
     scheduling: SchedulingLimits = field(default_factory=SchedulingLimits)
     storage: StorageLimits = field(default_factory=StorageLimits)
+    http: HttpLimits = field(default_factory=HttpLimits)
+    documents: DocumentLimits = field(default_factory=DocumentLimits)
     # The admin API (FastAPI) is imported in the background this long after start-up, so the
     # import (~0.1 s holding the GIL) does not slow the first function requests after a
     # restart; an admin request before then builds it at once.

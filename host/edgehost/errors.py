@@ -29,6 +29,12 @@ class InvalidBundle(EdgehostError):
     status, code = 422, "invalid_bundle"
 
 
+class InvalidRequest(EdgehostError):
+    """A well-formed request whose content breaks a rule (e.g. JSON nested too deep)."""
+
+    status, code = 422, "invalid_request"
+
+
 class Unauthorized(EdgehostError):
     status, code = 401, "unauthorized"
 

@@ -9,6 +9,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgehost import nesting
+from edgehost.config import DEFAULT_MAX_NESTING_DEPTH
+
 MANIFEST_FILE = "telnyx.toml"
 
 
@@ -36,9 +39,11 @@ def load_project(root: Path) -> Project:
         raise ProjectError(f"{manifest_path}: not found; a project folder needs a {MANIFEST_FILE}")
     text = manifest_path.read_text(encoding="utf-8")
     try:
-        name = tomllib.loads(text).get("name")
+        name = nesting.load_toml(text, "the document", DEFAULT_MAX_NESTING_DEPTH).get("name")
     except tomllib.TOMLDecodeError as e:
         raise ProjectError(f"{manifest_path}: not valid TOML: {e}") from None
+    except nesting.TooDeep as e:
+        raise ProjectError(f"{manifest_path}: {e}") from None
     if not isinstance(name, str) or not name:
         raise ProjectError(f"{manifest_path}: 'name' is missing")
     return Project(root, name, text, root / "build" / f"{name}.wasm")

@@ -87,14 +87,14 @@ def test_function_created_but_never_shipped_is_404(live_host: LiveHost):
 
 def test_body_over_the_limit_is_413_before_the_guest_runs(live_host: LiveHost, host_config):
     func = live_host.deploy("echo", wat("echo_input"))
-    too_big = b"x" * (host_config.max_request_body_bytes + 1)
+    too_big = b"x" * (host_config.http.max_request_body_bytes + 1)
     r = live_host.call(func["slug"], "/", method="POST", content=too_big)
     assert r.status_code == 413
     assert r.headers["x-edgehost-error"] == "payload_too_large"
     # exactly at the limit is accepted (a guest that does not echo it back)
     static = live_host.deploy("static", wat("static_ok"))
     r = live_host.call(static["slug"], "/", method="POST",
-                       content=b"y" * host_config.max_request_body_bytes)
+                       content=b"y" * host_config.http.max_request_body_bytes)
     assert r.status_code == 200 and r.text == "ok"
 
 

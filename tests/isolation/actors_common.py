@@ -1,6 +1,11 @@
-"""A well-behaved actor app beside the attack, and a check that its stored state is unchanged."""
+"""A well-behaved actor app beside the attack, a check that its stored state is unchanged, and
+the Counter owner's module with a different `edgehost.actors` section."""
 
-from tests.conftest import CounterApp, LiveHost, wat
+import re
+
+import wasmtime
+
+from tests.conftest import WAT_DIR, CounterApp, LiveHost, wat
 
 
 def seed_victim(live_host: LiveHost, app: CounterApp, name: str = "victim", n: int = 3) -> None:
@@ -23,3 +28,13 @@ def deploy_hog(live_host: LiveHost, key: str | None = "default", suffix: str = "
     owner = live_host.deploy(f"hog{suffix}", wat("actor_hog"), HOG_BINDINGS, key=key)
     caller = live_host.deploy(f"hogcaller{suffix}", wat("actor_caller"), HOG_BINDINGS, key=key)
     return CounterApp(owner, caller)
+
+
+def counter_with_section(section: str) -> bytes:
+    """tests/wat/actor_counter.wat with its `edgehost.actors` section replaced by `section`."""
+    source = (WAT_DIR / "actor_counter.wat").read_text()
+    escaped = section.replace("\\", "\\\\").replace('"', '\\"')
+    source, found = re.subn(r'\(@custom "edgehost\.actors"\s+"(?:[^"\\]|\\.)*"\)',
+                            lambda _: f'(@custom "edgehost.actors" "{escaped}")', source)
+    assert found == 1
+    return bytes(wasmtime.wat2wasm(source))

@@ -25,7 +25,7 @@ export const LIMIT_EXCEEDED: i32 = -5;
 export const NOT_PERMITTED: i32 = -6;
 /** An actor call failed; the result slot holds the error as JSON {"name": ..., "message": ...}. */
 export const ACTOR_ERROR: i32 = -7;
-/** A value, argument list or result is not valid JSON (the spec's CodecError). */
+/** A value, argument list or result is not valid JSON or nests over 64 deep (the spec's CodecError). */
 export const CODEC_ERROR: i32 = -8;
 /** A host fault; details go to the host log, not to the guest. */
 export const INTERNAL: i32 = -100;

@@ -30,7 +30,8 @@ import { JsonValue, readJsonString, jsonStringEnd, skipWs } from "./jsonread";
  * ActorMethodError (the method threw/aborted; `message` is its message), ActorUnknownMethodError,
  * ActorPrivateMethodError, ActorUnknownBindingError, ActorUnresolvedBindingError,
  * ActorMethodTimeoutError, ActorOverloadedError, ActorDeadlockError, BlockConcurrencyTimeoutError,
- * ActorNameError, CodecError (arguments or result not valid JSON, or a result of the wrong type).
+ * ActorNameError, CodecError (arguments or result not valid JSON or nested over 64 deep, or a result of
+ * the wrong type).
  */
 export class ActorError {
   constructor(

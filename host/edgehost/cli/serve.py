@@ -15,6 +15,7 @@ from edgehost.app import Host, build_host, create_app
 from edgehost.config import HostConfig
 from edgehost.data_dir_lock import DataDirInUse, DataDirLock
 from edgehost.errors import EdgehostError
+from edgehost.http.server import uvicorn_config
 from edgehost.logs_setup import configure_logging
 from edgehost.registry.functions import function_urls
 from edgehost.projects import Project, ProjectError, load_project
@@ -80,7 +81,7 @@ def serve(args: argparse.Namespace) -> int:
         host.close()
         return 1
     sys.stdout.flush()
-    uvicorn_server(create_app(config, host), args.log_level, args.access_log).run(
+    uvicorn_server(create_app(config, host), config, args.log_level, args.access_log).run(
         sockets=[sock])
     return 0
 
@@ -112,11 +113,8 @@ def announce(host: Host, config: HostConfig, ship: list[Path], bind_host: str, p
     return True
 
 
-def uvicorn_server(app, log_level: str, access_log: bool) -> uvicorn.Server:
-    # proxy_headers off: a host facing clients directly must not trust X-Forwarded-* headers.
-    return uvicorn.Server(uvicorn.Config(app, log_config=None, proxy_headers=False,
-                                         access_log=access_log, log_level=log_level,
-                                         lifespan="on"))
+def uvicorn_server(app, config: HostConfig, log_level: str, access_log: bool) -> uvicorn.Server:
+    return uvicorn.Server(uvicorn_config(app, config, log_level=log_level, access_log=access_log))
 
 
 def ship_project(host: Host, project: Project):

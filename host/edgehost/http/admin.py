@@ -13,13 +13,16 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from edgehost import nesting
 from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
-from edgehost.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge
+from edgehost.errors import BadRequest, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from edgehost.function_logs import FunctionLogs
+from edgehost.http.body_limit import allow_body
 from edgehost.registry.accounts import Account, Accounts
 from edgehost.registry.functions import FunctionRecord, Functions, Revision, function_urls
 from edgehost.storage.actor_storage import ActorStorage
@@ -53,9 +56,33 @@ def _revision_json(revision: Revision, *, full: bool = False) -> dict[str, Any]:
     return out
 
 
+def _nesting_checked_route(max_depth: int) -> type[APIRoute]:
+    """A route class that measures a JSON body's nesting before FastAPI parses it: `json.loads`
+    recurses, so a deep body would otherwise be a vague 400 (or, echoed back in a validation
+    error, worse)."""
+
+    class NestingCheckedRoute(APIRoute):
+        def get_route_handler(self):
+            handle = super().get_route_handler()
+            if self.body_field is None:
+                return handle  # no JSON body (the upload route reads its own form)
+
+            async def checked(request: Request):
+                try:
+                    nesting.check_json(await request.body(), "the request body", max_depth)
+                except nesting.TooDeep as e:
+                    raise InvalidRequest(f"{e} (documents.max_nesting_depth)") from None
+                return await handle(request)  # FastAPI reuses the body read here
+
+            return checked
+
+    return NestingCheckedRoute
+
+
 def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
                  actors: ActorSystem, logs: FunctionLogs, storage: ActorStorage) -> APIRouter:
-    router = APIRouter(prefix=ADMIN_PREFIX)
+    router = APIRouter(prefix=ADMIN_PREFIX,
+                       route_class=_nesting_checked_route(config.documents.max_nesting_depth))
 
     def authenticate(request: Request) -> Account:
         header = request.headers.get("authorization", "")
@@ -114,10 +141,9 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
     @router.post("/functions/{func_id}/revisions", status_code=201)
     async def ship(func_id: str, request: Request, account: Caller) -> JSONResponse:
         record = functions.owned(account, func_id)
-        limit = config.max_module_bytes + config.max_manifest_bytes + 64 * 1024
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(f"bundle upload of {declared} bytes exceeds {limit}")
+        allow_body(request, config.max_module_bytes + config.max_manifest_bytes
+                   + config.http.multipart_overhead_bytes,
+                   "max_module_bytes + max_manifest_bytes + http.multipart_overhead_bytes")
         try:
             form = await request.form(max_files=2, max_fields=2,
                                       max_part_size=config.max_manifest_bytes)

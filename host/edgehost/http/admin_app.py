@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from edgehost.errors import EdgehostError
 from edgehost.http.admin import admin_router
+from edgehost.http.body_limit import BodyLimitMiddleware
 
 
 def build_admin_app(host, prefix: str) -> FastAPI:
@@ -21,4 +22,6 @@ def build_admin_app(host, prefix: str) -> FastAPI:
 
     app.include_router(admin_router(host.config, host.accounts, host.functions, host.actors,
                                     host.logs, host.storage))
+    app.add_middleware(BodyLimitMiddleware, limit=host.config.http.max_admin_body_bytes,
+                       rule="http.max_admin_body_bytes")
     return app

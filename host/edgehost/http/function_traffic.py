@@ -110,7 +110,7 @@ class FunctionTraffic:
             self._metrics.inc("edgehost_requests_total", {"outcome": "not_found"})
             await host_error(404, "not_found", f"no function named {target.slug!r}")(scope, receive, send)
             return
-        limit = self._config.max_request_body_bytes
+        limit = self._config.http.max_request_body_bytes
         declared = header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(limit)(scope, receive, send)
@@ -167,7 +167,11 @@ class FunctionTraffic:
 
     def _too_large(self, limit: int) -> Response:
         self._metrics.inc("edgehost_requests_total", {"outcome": "too_large"})
-        return host_error(413, "payload_too_large", f"request body exceeds {limit} bytes")
+        response = host_error(413, "payload_too_large", f"the request body exceeds the limit "
+                              f"of {limit} bytes (http.max_request_body_bytes)")
+        # Close the connection: the rest of the body (maybe endless) is not worth reading.
+        response.headers["connection"] = "close"
+        return response
 
     async def _respond(self, deployment: Deployment, result: InvocationResult, scope: dict,
                        receive, send) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from edgehost import nesting
+from edgehost.config import DEFAULT_MAX_NESTING_DEPTH
 from edgehost.registry.manifest import IDENTIFIER
 from edgehost.sandbox.abi import ACTORS_SECTION
 from edgehost.sandbox.custom_sections import custom_sections
@@ -55,7 +57,8 @@ class ActorSection:
     signatures: dict[str, dict]  # class -> method -> {"params": [[name, type]], "result": type}
 
 
-def read_actor_classes(wasm: bytes) -> tuple[ActorSection, list[str]]:
+def read_actor_classes(wasm: bytes, max_nesting_depth: int = DEFAULT_MAX_NESTING_DEPTH
+                       ) -> tuple[ActorSection, list[str]]:
     """The classes a module's `edgehost.actors` section declares, and any problems with it."""
     empty = ActorSection({}, {})
     try:
@@ -67,6 +70,10 @@ def read_actor_classes(wasm: bytes) -> tuple[ActorSection, list[str]]:
     if len(sections) > 1:
         return empty, [f"module has {len(sections)} '{ACTORS_SECTION}' sections; at most one"]
     try:
+        nesting.check_json(sections[0], f"the '{ACTORS_SECTION}' section", max_nesting_depth)
+    except nesting.TooDeep as e:
+        return empty, [f"{e} (documents.max_nesting_depth)"]
+    try:
         data = json.loads(sections[0].decode("utf-8"))
         if data.get("version") != 1 or not isinstance(data.get("classes"), list):
             raise ValueError("expected {\"version\": 1, \"classes\": [...]}")
@@ -74,10 +81,10 @@ def read_actor_classes(wasm: bytes) -> tuple[ActorSection, list[str]]:
         signatures: dict[str, dict] = {}
         for entry in data["classes"]:
             name, methods = entry["name"], entry["methods"]
-            if not isinstance(name, str) or not IDENTIFIER.match(name):
+            if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
                 raise ValueError(f"class name {name!r} is not an identifier")
             if not isinstance(methods, list) or not all(
-                    isinstance(m, str) and IDENTIFIER.match(m) and not m.startswith("_")
+                    isinstance(m, str) and IDENTIFIER.fullmatch(m) and not m.startswith("_")
                     for m in methods):
                 raise ValueError(f"class {name}: methods must be public identifiers")
             classes[name] = sorted(set(methods))

@@ -14,7 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def fsync_dir(path: Path) -> None:
@@ -33,7 +33,8 @@ class BundleStore:
         fsync_dir(root.parent)  # the directory itself, if it was just created
 
     def path(self, digest: str) -> Path:
-        if not _DIGEST.match(digest):  # digests come from our own metadata; refuse anything else
+        # Digests come from our own metadata; refuse anything else.
+        if not _DIGEST.fullmatch(digest):
             raise ValueError(f"not a module digest: {digest!r}")
         return self._root / f"{digest}.wasm"
 

@@ -89,11 +89,12 @@ def _rev_key(func_id: str, number: int) -> bytes:
 
 class Functions:
     def __init__(self, env: LmdbEnv, bundles: BundleStore, sandbox: Sandbox,
-                 limits: SandboxLimits, metrics: Metrics) -> None:
+                 limits: SandboxLimits, metrics: Metrics, max_nesting_depth: int) -> None:
         self._env = env
         self._bundles = bundles
         self._sandbox = sandbox
         self._limits = limits
+        self._max_nesting_depth = max_nesting_depth  # of the manifest and the actors section
         self._metrics = metrics
         self._functions = env.db("functions")
         self._names = env.db("function_names")
@@ -231,7 +232,8 @@ class Functions:
         try:
             manifest = parse_manifest(manifest_text,
                                       memory_cap_mib=self._limits.memory_cap_bytes // MIB,
-                                      timeout_cap_ms=self._limits.timeout_cap_ms)
+                                      timeout_cap_ms=self._limits.timeout_cap_ms,
+                                      max_nesting_depth=self._max_nesting_depth)
         except ManifestError as e:
             problems.extend(f"telnyx.toml: {p}" for p in e.problems)
         if manifest is not None:
@@ -243,7 +245,8 @@ class Functions:
                                 f"must equal the function being shipped ({record.func_id})")
         memory_limit = self._memory_limit(manifest)
         digest = module_hash(wasm)
-        section, section_problems = actor_types.read_actor_classes(wasm)
+        section, section_problems = actor_types.read_actor_classes(wasm,
+                                                                   self._max_nesting_depth)
         classes = section.classes
         problems.extend(f"module: {p}" for p in section_problems)
         declared = {a.type for a in manifest.actors} if manifest else set()

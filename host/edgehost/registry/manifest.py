@@ -14,9 +14,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+from edgehost import nesting
+from edgehost.config import DEFAULT_MAX_NESTING_DEPTH
+
+# Names are checked with `fullmatch`: `$` in `match` also matches before a final "\n".
+FUNCTION_NAME = re.compile(r"[a-z][a-z0-9-]*")
 MAX_FUNCTION_NAME = 52  # a DNS label is 63: name + "-" + 10 chars of func_id
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_TYPE_NAME = 32
 MAX_BINDING_NAME = 64
 MAX_ENV_VARS = 64
@@ -68,7 +72,7 @@ def check_function_name(name: Any, key: str = "name") -> str | None:
     """The rule a function name must follow, or None when it is valid."""
     if not isinstance(name, str):
         return f"{key} = {_show(name)}: must be a string"
-    if not (FUNCTION_NAME.match(name) and len(name) <= MAX_FUNCTION_NAME
+    if not (FUNCTION_NAME.fullmatch(name) and len(name) <= MAX_FUNCTION_NAME
             and not name.endswith("-")):
         return (f"{key} = {_show(name)}: must be 1-{MAX_FUNCTION_NAME} characters of a-z, 0-9 "
                 f"and '-', start with a letter and not end with '-'")
@@ -78,17 +82,20 @@ def check_function_name(name: Any, key: str = "name") -> str | None:
 def check_identifier(value: Any, key: str, max_len: int) -> str | None:
     if not isinstance(value, str):
         return f"{key} = {_show(value)}: must be a string"
-    if not IDENTIFIER.match(value) or "__" in value or len(value) > max_len:
+    if not IDENTIFIER.fullmatch(value) or "__" in value or len(value) > max_len:
         return (f"{key} = {_show(value)}: must be an identifier (letters, digits, '_', not "
                 f"starting with a digit) without '__', at most {max_len} characters")
     return None
 
 
-def parse_manifest(text: str, *, memory_cap_mib: int, timeout_cap_ms: int) -> Manifest:
+def parse_manifest(text: str, *, memory_cap_mib: int, timeout_cap_ms: int,
+                   max_nesting_depth: int = DEFAULT_MAX_NESTING_DEPTH) -> Manifest:
     try:
-        data = tomllib.loads(text)
+        data = nesting.load_toml(text, "the document", max_nesting_depth)
     except tomllib.TOMLDecodeError as e:
         raise ManifestError([f"telnyx.toml is not valid TOML: {e}"]) from None
+    except nesting.TooDeep as e:
+        raise ManifestError([f"{e} (documents.max_nesting_depth)"]) from None
     problems: list[str] = []
     warnings: list[str] = []
 

@@ -18,7 +18,8 @@ import struct
 from dataclasses import dataclass
 from typing import Mapping
 
-from edgehost.config import ActorLimits
+from edgehost import nesting
+from edgehost.config import DEFAULT_MAX_NESTING_DEPTH, ActorLimits
 from edgehost.sandbox.abi import AbiError, Status
 from edgehost.storage.actor_storage import ActorStorage, InstanceId, KeyRange, pending_entries
 from edgehost.storage.key_tree import prefix_successor
@@ -34,9 +35,13 @@ def _reject_constant(name: str) -> None:
 
 
 def check_json(data: bytes, what: str) -> object:
-    """Parse strict JSON (no NaN/Infinity) or raise CODEC_ERROR naming `what`."""
+    """Parse strict JSON (no NaN/Infinity, nesting at most DEFAULT_MAX_NESTING_DEPTH deep) or
+    raise CODEC_ERROR naming `what`."""
     try:
+        nesting.check_json(data, what, DEFAULT_MAX_NESTING_DEPTH)
         return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except nesting.TooDeep as e:
+        raise AbiError(Status.CODEC_ERROR, str(e)) from None
     except (UnicodeDecodeError, ValueError) as e:
         raise AbiError(Status.CODEC_ERROR, f"{what} is not valid JSON ({e})") from None
 

@@ -48,8 +48,8 @@ def main(spec: dict) -> int:
     except BrokenPipeError:
         pass  # only the primary's readiness is waited for
     os.close(spec["ready_fd"])
-    uvicorn_server(create_app(config, host), spec["log_level"], spec["access_log"]).run(
-        sockets=[sock])
+    uvicorn_server(create_app(config, host), config, spec["log_level"],
+                   spec["access_log"]).run(sockets=[sock])
     return 0
 
 
