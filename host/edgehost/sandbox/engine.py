@@ -1,19 +1,20 @@
 """The one module that imports wasmtime.
 
-It owns the engine configuration (epoch interruption, stack cap), ship-time validation and
-compilation, the on-disk compiled-module cache, and running one guest entry point in a fresh
-store with memory and wall-clock limits.
+It owns ship-time validation (the module's shape, then the ABI), loading modules compiled by
+the compile processes (compiler.py) with the engine configuration of engine_config.py, the
+on-disk compiled-module cache, and running one guest entry point in a fresh store with memory
+and wall-clock limits.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import logging
 import math
 import os
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from ctypes import CFUNCTYPE, POINTER, byref, c_void_p, cast, memmove, string_at
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import wasmtime
 # through Val/ValType objects, 49 C calls for a hello request, each of which lets go of the GIL.
 from wasmtime import _ffi as ffi
 
-from edgehost.config import SandboxLimits
+from edgehost.config import SandboxLimits, ShipLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox.abi import (
     ACTOR_CALL_EXPORT,
@@ -40,14 +41,18 @@ from edgehost.sandbox.abi import (
     ImportSignature,
     Status,
 )
+from edgehost.sandbox.compiler import CompileRefused, CompilerPool
+from edgehost.sandbox.engine_config import compiled_cache_key, engine_config
 from edgehost.sandbox.imports import IMPLEMENTATIONS, guarded
 from edgehost.sandbox.invocation import Invocation, InvocationStack
 from edgehost.sandbox.memory import GuestMemory
+from edgehost.sandbox.module_shape import ShapeCheck
+from edgehost.sandbox.wasm_reader import MalformedWasm
 
 log = logging.getLogger("edgehost.sandbox")
 
 WASM_PAGE = 65536
-WASMTIME_VERSION = importlib.metadata.version("wasmtime")
+PARTIAL_SUFFIX = ".partial"  # a compiled file being written; left over only by a crash
 
 
 class ModuleRejected(Exception):
@@ -133,18 +138,19 @@ class EpochTicker:
 class Sandbox:
     """Compiles, caches and runs guest modules. One per host process."""
 
-    def __init__(self, limits: SandboxLimits, cache_dir: Path, metrics: Metrics) -> None:
+    def __init__(self, limits: SandboxLimits, cache_dir: Path, metrics: Metrics,
+                 ship: ShipLimits | None = None) -> None:
         self.limits = limits
         self._metrics = metrics
-        config = wasmtime.Config()
-        config.epoch_interruption = True
-        config.max_wasm_stack = limits.max_wasm_stack
-        config.cranelift_opt_level = "speed"
-        self._engine = wasmtime.Engine(config)
-        # Serialized modules are only valid for the same wasmtime version and engine settings.
-        self._cache_key = f"wasmtime{WASMTIME_VERSION}-stack{limits.max_wasm_stack}"
+        ship = ship or ShipLimits()
+        self._engine = wasmtime.Engine(engine_config(limits))
+        self._shape = ShapeCheck(ship, limits)
+        self._compiler = CompilerPool(limits, ship, metrics)
+        self._cache_key = compiled_cache_key(limits)
         self._cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in cache_dir.glob(f"*{PARTIAL_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
         self._stack = InvocationStack()
         self._linker = self._build_linker()
         self._loaded: OrderedDict[str, CompiledModule] = OrderedDict()  # LRU
@@ -154,9 +160,11 @@ class Sandbox:
 
     def start(self) -> None:
         self._ticker.start()
+        self._compiler.start()
 
     def close(self) -> None:
         self._ticker.stop()
+        self._compiler.close()
 
     def _build_linker(self) -> wasmtime.Linker:
         linker = wasmtime.Linker(self._engine)
@@ -178,23 +186,48 @@ class Sandbox:
 
     # ---------------------------------------------------------------- ship time
 
+    def check_shape(self, wasm: bytes) -> None:
+        """Refuse a module whose shape (counts of functions, exports, tables...) is above the
+        host's caps, before anything else reads it. Cheap: milliseconds for 12 MB."""
+        try:
+            problems = self._shape.problems(wasm)
+        except MalformedWasm as e:
+            raise ModuleRejected([f"module is not valid WebAssembly: {e}"]) from None
+        if problems:
+            raise ModuleRejected(problems)
+
     def compile(self, wasm: bytes, *, memory_limit_bytes: int,
-                required_exports: tuple[str, ...] = (FETCH_EXPORT,)) -> CompiledModule:
-        """Validate, check against the ABI and compile. Runs no guest code.
+                required_exports: tuple[str, ...] = (FETCH_EXPORT,),
+                account_id: str = "") -> CompiledModule:
+        """Check the shape, compile in a compile process (bounded in time and memory, one
+        at a time per account) and check against the ABI. Runs no guest code. Blocks: call it
+        off the event loop. Raises ModuleRejected, or CompileBusy when the account's or the
+        host's compile queue is full.
 
         Nothing is cached until the caller accepts the module with `keep()`, so a bundle
         refused for another reason leaves nothing behind.
         """
-        try:
-            wasmtime.Module.validate(self._engine, wasm)
-        except wasmtime.WasmtimeError as e:
-            raise ModuleRejected([f"module is not valid WebAssembly: {_first_line(e)}"]) from None
+        digest = module_hash(wasm)
+        partial = self._partial_path(digest)
+        module = self._compile_to_module(wasm, account_id, partial)
+        # The file is mapped by `module` and goes with it; keep() writes the cache anew.
+        partial.unlink()
+        return self._check_and_prepare(module, digest, memory_limit_bytes, required_exports)
+
+    def _compile_to_module(self, wasm: bytes, account_id: str, output: Path) -> wasmtime.Module:
+        self.check_shape(wasm)
         started = time.perf_counter()
-        module = wasmtime.Module(self._engine, wasm)
+        try:
+            self._compiler.compile(account_id, wasm, output)
+        except CompileRefused as refused:
+            raise ModuleRejected([refused.problem]) from None
         self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
         self._metrics.inc("edgehost_modules_compiled_total")
-        return self._check_and_prepare(module, module_hash(wasm), memory_limit_bytes,
-                                       required_exports)
+        try:
+            return wasmtime.Module.deserialize_file(self._engine, str(output))
+        except BaseException:
+            output.unlink(missing_ok=True)
+            raise
 
     def keep(self, compiled: CompiledModule) -> None:
         """Cache an accepted module's compiled form on disk (for restarts) and in memory."""
@@ -246,16 +279,28 @@ class Sandbox:
     def _cache_path(self, digest: str) -> Path:
         return self._cache_dir / f"{digest}-{self._cache_key}.cwasm"
 
+    def _partial_path(self, digest: str) -> Path:
+        return self._cache_dir / f"{digest}-{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
+
     def _write_cache(self, digest: str, serialized: bytes | bytearray) -> None:
-        # wasmtime trusts a deserialized file beyond a header check, so it must never be torn:
-        # write aside, fsync, then rename into place.
-        path = self._cache_path(digest)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-        with open(tmp, "wb") as f:
+        partial = self._partial_path(digest)
+        with open(partial, "wb") as f:
             f.write(serialized)
-            f.flush()
+        self._install(partial, digest)
+
+    def _install(self, partial: Path, digest: str) -> None:
+        """Move a compiled file into the cache. wasmtime trusts a deserialized file beyond a
+        header check, so it must never be torn: fsync it, rename it into place, then fsync
+        the directory, without which a power loss could lose the rename and leave a stored
+        revision with no compiled module."""
+        with open(partial, "rb") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(partial, self._cache_path(digest))
+        directory = os.open(self._cache_dir, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
     def _remember(self, compiled: CompiledModule) -> None:
         # A bounded LRU: live deployments hold their own reference, and an evicted module is
@@ -267,11 +312,14 @@ class Sandbox:
                 self._loaded.popitem(last=False)
 
     def load(self, digest: str, read_wasm: Callable[[], bytes], *,
-             memory_limit_bytes: int) -> CompiledModule:
-        """A compiled module: from memory, else the on-disk cache, else recompiled from source.
+             memory_limit_bytes: int, account_id: str = "") -> CompiledModule:
+        """A compiled module: from memory, else the on-disk cache, else recompiled from source
+        the way ship compiles (`account_id`'s turn in the compile processes).
 
         Blocking (milliseconds, or seconds for a recompile): call it off the event loop. Loads
-        of different modules proceed in parallel; two loads of one module happen once.
+        of different modules proceed in parallel; two loads of one module happen once. Raises
+        ModuleRejected if the module no longer compiles within the host's limits, and
+        CompileBusy if the compile queue is full.
         """
         with self._loaded_lock:
             compiled = self._loaded.get(digest)
@@ -283,14 +331,16 @@ class Sandbox:
             with self._loaded_lock:
                 compiled = self._loaded.get(digest)
             if compiled is None:
-                compiled = self._check_and_prepare(self._load_module(digest, read_wasm), digest,
-                                                   memory_limit_bytes, ())
+                compiled = self._check_and_prepare(
+                    self._load_module(digest, read_wasm, account_id), digest,
+                    memory_limit_bytes, ())
                 self._remember(compiled)
         with self._loaded_lock:
             self._loading.pop(digest, None)
         return compiled
 
-    def _load_module(self, digest: str, read_wasm: Callable[[], bytes]) -> wasmtime.Module:
+    def _load_module(self, digest: str, read_wasm: Callable[[], bytes],
+                     account_id: str) -> wasmtime.Module:
         path = self._cache_path(digest)
         if path.exists():
             started = time.perf_counter()
@@ -306,11 +356,9 @@ class Sandbox:
         wasm = read_wasm()
         if module_hash(wasm) != digest:
             raise RuntimeError(f"stored module {digest[:12]} does not match its hash")
-        started = time.perf_counter()
-        module = wasmtime.Module(self._engine, wasm)
-        self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
-        self._metrics.inc("edgehost_modules_compiled_total")
-        self._write_cache(digest, module.serialize())
+        partial = self._partial_path(digest)
+        module = self._compile_to_module(wasm, account_id, partial)
+        self._install(partial, digest)
         return module
 
     def loaded(self, digest: str) -> CompiledModule | None:
