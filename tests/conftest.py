@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -131,25 +132,34 @@ def host_config(tmp_path: Path) -> HostConfig:
     return test_config(tmp_path / "data")
 
 
+@contextmanager
+def serve_host(config: HostConfig) -> Iterator[LiveHost]:
+    """A host on `config`, served until the block ends (then shut down, LMDB closed), so a
+    test can start another on the same data dir."""
+    host = build_host(config, env_key=TEST_KEY)
+    server, thread, port = serve_in_thread(create_app(config, host))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            yield LiveHost(base, port, TEST_KEY, client, host)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def make_live_host(tmp_path: Path) -> Iterator[Callable[..., LiveHost]]:
     """Start a host with some actor limits changed: make_live_host(mailbox_depth=2)."""
-    running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
+    with ExitStack() as running:
+        started = 0
 
-    def start(config: HostConfig | None = None, **actor_limits) -> LiveHost:
-        config = config or test_config(tmp_path / f"data{len(running)}", **actor_limits)
-        host = build_host(config, env_key=TEST_KEY)
-        server, thread, port = serve_in_thread(create_app(config, host))
-        base = f"http://127.0.0.1:{port}"
-        client = httpx.Client(base_url=base, timeout=30)
-        running.append((server, thread, client))
-        return LiveHost(base, port, TEST_KEY, client, host)
+        def start(config: HostConfig | None = None, **actor_limits) -> LiveHost:
+            nonlocal started
+            config = config or test_config(tmp_path / f"data{started}", **actor_limits)
+            started += 1
+            return running.enter_context(serve_host(config))
 
-    yield start
-    for server, thread, client in running:
-        client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
+        yield start
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def limits(minimum: int, maximum: int | None = None) -> bytes:
 def guest(*, functions: int = 0, exports: int = 0, imports: int = 0, types: int = 0,
           globals_: int = 0, data_segments: int = 0, tables: tuple = (),
           element_segments: int = 0, element_items: int = 0, custom_sections: int = 0,
-          memories: int = 1, body: bytes = b"") -> bytes:
+          memories: int = 1, tags: int = 0, body: bytes = b"") -> bytes:
     """A valid guest plus `functions` extra functions (each `() -> ()` with `body` as its
     code), the first `exports` of them exported, `imports` imports of `input_len`, `types`
     extra types, and so on. `tables` is a tuple of (min, max or None); element segments
@@ -59,6 +59,8 @@ def guest(*, functions: int = 0, exports: int = 0, imports: int = 0, types: int 
     if tables:
         out.append(section(4, vec([bytes([FUNCREF]) + limits(lo, hi) for lo, hi in tables])))
     out.append(section(5, vec([limits(1)] * memories)))
+    if tags:  # exception tags, each of type () -> ()
+        out.append(section(13, vec([b"\x00" + uleb(void_type)] * tags)))
     if globals_:
         out.append(section(6, vec([bytes([I32, 0]) + I32_CONST_0 + END] * globals_)))
     fetch = imports  # imported functions come first in the index space

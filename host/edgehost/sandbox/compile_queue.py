@@ -84,8 +84,8 @@ class FairSlots:
                     del self._waiting[account]
                 account_full = mine > self._max_waiting_per_account
                 raise CompileBusy(
-                    f"this account already has {mine - 1} compile(s) waiting behind its "
-                    f"running one (the host's limit is {self._max_waiting_per_account})"
+                    f"this account already has {mine - 1} compile(s) waiting (the host's "
+                    f"limit is {self._max_waiting_per_account} per account)"
                     if account_full else
                     f"the host already has {everyone - 1} compile(s) waiting (its limit is "
                     f"{self._max_waiting})",

@@ -26,6 +26,9 @@ from edgehost.sandbox.compile_queue import CompileBusy, FairSlots
 from edgehost.sandbox.compile_worker import EXIT_OUT_OF_MEMORY
 
 _STDERR_KEPT = 4096  # of a dead process's stderr, to tell out-of-memory from a crash
+# A compile process's start (Python, then importing wasmtime) takes 0.2-0.7 s; its own clock,
+# so that a slow start is never blamed on the module compiled next.
+WORKER_START_TIMEOUT_S = 30.0
 
 
 class CompileRefused(Exception):
@@ -75,18 +78,32 @@ class _Worker:
                 stream.close()
             self._process = None
 
-    def compile(self, wasm: bytes, output: Path, deadline: float) -> dict:
+    def compile(self, wasm: bytes, output: Path, timeout_s: float) -> dict:
         """The process's reply to one job. Raises TimeoutError (the process is then killed)
         or _WorkerDied (with its exit status and stderr)."""
         if self._process is None or self._process.poll() is not None:
             self.stop()
             self.spawn()
-        if not self._ready:  # start-up counts against the first job's deadline
-            self._read_reply(deadline)
-            self._ready = True
+        if not self._ready:
+            self._wait_until_ready()
+        deadline = time.monotonic() + timeout_s
         header = json.dumps({"size": len(wasm), "output": str(output)}).encode() + b"\n"
         self._write(header + wasm, deadline)
         return self._read_reply(deadline)
+
+    def _wait_until_ready(self) -> None:
+        """A process that cannot start is the host's problem (e.g. compile_memory_bytes too
+        low to import wasmtime), never the module's: RuntimeError."""
+        try:
+            self._read_reply(time.monotonic() + WORKER_START_TIMEOUT_S)
+        except TimeoutError:
+            raise RuntimeError(f"the compile process did not start within "
+                               f"{WORKER_START_TIMEOUT_S:g} s") from None
+        except _WorkerDied as died:
+            returncode, stderr = died.args
+            raise RuntimeError(f"the compile process exited at start (status {returncode}): "
+                               f"{stderr.decode(errors='replace').strip()[-500:]}") from None
+        self._ready = True
 
     def _write(self, data: bytes, deadline: float) -> None:
         fd = self._process.stdin.fileno()
@@ -183,7 +200,7 @@ class CompilerPool:
     def _run(self, worker: _Worker, wasm: bytes, output: Path) -> dict:
         ship = self._ship
         try:
-            reply = worker.compile(wasm, output, time.monotonic() + ship.compile_timeout_s)
+            reply = worker.compile(wasm, output, ship.compile_timeout_s)
         except (TimeoutError, _WorkerDied) as failure:
             # The process was killed or died: replace it now, so the next job finds it ready.
             if self._closed:
