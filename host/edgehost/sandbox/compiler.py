@@ -13,8 +13,10 @@ import json
 import os
 import select
 import signal
+import site
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ from edgehost.metrics import Metrics
 from edgehost.sandbox.compile_queue import CompileBusy, FairSlots
 from edgehost.sandbox.compile_worker import EXIT_OUT_OF_MEMORY
 
-_STDERR_KEPT = 4096  # of a dead process's stderr, to tell out-of-memory from a crash
+_STDERR_KEPT = 4096  # the end of a dead process's stderr, to tell out-of-memory from a crash
 # A compile process's start (Python, then importing wasmtime) takes 0.2-0.7 s; its own clock,
 # so that a slow start is never blamed on the module compiled next.
 WORKER_START_TIMEOUT_S = 30.0
@@ -58,13 +60,17 @@ class _Worker:
         self._command = command
         self._env = env
         self._process: subprocess.Popen | None = None
+        self._stderr = None
         self._ready = False
         self._buffer = b""
 
     def spawn(self) -> None:
+        # stderr goes to a file, not a pipe, so nothing the process prints can fill a pipe
+        # and stall it; it is read only after the process died, to tell why.
+        self._stderr = tempfile.TemporaryFile()
         self._process = subprocess.Popen(
             self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env=self._env, close_fds=True)
+            stderr=self._stderr, env=self._env, close_fds=True)
         self._ready = False
         self._buffer = b""
         for stream in (self._process.stdin, self._process.stdout):
@@ -74,7 +80,7 @@ class _Worker:
         if self._process is not None:
             self._process.kill()
             self._process.wait()
-            for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
+            for stream in (self._process.stdin, self._process.stdout, self._stderr):
                 stream.close()
             self._process = None
 
@@ -87,8 +93,9 @@ class _Worker:
         if not self._ready:
             self._wait_until_ready()
         deadline = time.monotonic() + timeout_s
-        header = json.dumps({"size": len(wasm), "output": str(output)}).encode() + b"\n"
-        self._write(header + wasm, deadline)
+        self._write(json.dumps({"size": len(wasm), "output": str(output)}).encode() + b"\n",
+                    deadline)
+        self._write(wasm, deadline)
         return self._read_reply(deadline)
 
     def _wait_until_ready(self) -> None:
@@ -143,9 +150,10 @@ class _Worker:
             raise TimeoutError
 
     def _died(self) -> _WorkerDied:
-        process = self._process
-        returncode = process.wait()
-        stderr = process.stderr.read(_STDERR_KEPT) or b""
+        returncode = self._process.wait()
+        end = self._stderr.seek(0, os.SEEK_END)
+        self._stderr.seek(max(0, end - _STDERR_KEPT))
+        stderr = self._stderr.read()
         self.stop()
         return _WorkerDied(returncode, stderr)
 
@@ -242,10 +250,13 @@ class CompilerPool:
 
 def _worker_env(ship: ShipLimits) -> dict[str, str]:
     env = dict(os.environ)
-    # The worker must import this same edgehost (a checkout run with PYTHONPATH may differ
-    # from an installed one).
+    # The worker must import this same edgehost: a source checkout is put first on its path
+    # (a site-packages directory is on it already, and first it would shadow the stdlib).
     package_root = str(Path(edgehost.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    site_dirs = {str(Path(p).resolve()) for p in site.getsitepackages()}
+    if package_root not in paths and package_root not in site_dirs:
+        env["PYTHONPATH"] = os.pathsep.join([package_root, *paths])
     # wasmtime compiles functions in parallel on rayon's pool; this bounds the cores one
     # compile takes, and with them the malloc arenas (64 MiB of address space each).
     env["RAYON_NUM_THREADS"] = str(ship.compile_threads)

@@ -1,4 +1,4 @@
-"""The one module that imports wasmtime.
+"""The host's side of wasmtime (engine_config.py configures it; compile_worker.py compiles).
 
 It owns ship-time validation (the module's shape, then the ABI), loading modules compiled by
 the compile processes (compiler.py) with the engine configuration of engine_config.py, the
@@ -200,7 +200,8 @@ class Sandbox:
                 required_exports: tuple[str, ...] = (FETCH_EXPORT,),
                 account_id: str = "") -> CompiledModule:
         """Check the shape, compile in a compile process (bounded in time and memory, one
-        at a time per account) and check against the ABI. Runs no guest code. Blocks: call it
+        at a time per account: `account_id`, or "" for callers outside any account such as
+        tests and benchmarks) and check against the ABI. Runs no guest code. Blocks: call it
         off the event loop. Raises ModuleRejected, or CompileBusy when the account's or the
         host's compile queue is full.
 
@@ -327,16 +328,18 @@ class Sandbox:
                 self._loaded.move_to_end(digest)
                 return compiled
             loading = self._loading.setdefault(digest, threading.Lock())
-        with loading:
+        try:
+            with loading:
+                with self._loaded_lock:
+                    compiled = self._loaded.get(digest)
+                if compiled is None:
+                    compiled = self._check_and_prepare(
+                        self._load_module(digest, read_wasm, account_id), digest,
+                        memory_limit_bytes, ())
+                    self._remember(compiled)
+        finally:  # a refused recompile must not leave its lock behind
             with self._loaded_lock:
-                compiled = self._loaded.get(digest)
-            if compiled is None:
-                compiled = self._check_and_prepare(
-                    self._load_module(digest, read_wasm, account_id), digest,
-                    memory_limit_bytes, ())
-                self._remember(compiled)
-        with self._loaded_lock:
-            self._loading.pop(digest, None)
+                self._loading.pop(digest, None)
         return compiled
 
     def _load_module(self, digest: str, read_wasm: Callable[[], bytes],
