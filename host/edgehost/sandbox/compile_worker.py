@@ -31,12 +31,18 @@ EXIT_OUT_OF_MEMORY = 3
 
 
 def _apply_limits(settings: dict) -> None:
-    memory = settings["memory_bytes"]
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    output = settings["max_compiled_bytes"]
-    resource.setrlimit(resource.RLIMIT_FSIZE, (output, output))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # an out-of-memory abort dumps nothing
+    _lower(resource.RLIMIT_AS, settings["memory_bytes"])
+    _lower(resource.RLIMIT_FSIZE, settings["max_compiled_bytes"])
+    _lower(resource.RLIMIT_CORE, 0)  # an out-of-memory abort dumps nothing
     os.nice(settings["nice"])
+
+
+def _lower(kind: int, value: int) -> None:
+    """Set both limits to `value`, or leave a lower limit the host was started under."""
+    _, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(kind, (value, value))
 
 
 def _release_freed_memory() -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from edgehost.config import SandboxLimits, ShipLimits
 from edgehost.sandbox.wasm_reader import (
-    Limits,
     MalformedWasm,
     Reader,
     read_limits,
@@ -140,11 +139,11 @@ class ShapeCheck:
         problems = []
         limit = self._max_table_elements
         for index in range(shape.tables):
-            with_init = reader.data[reader.pos:reader.pos + 1] == bytes([_TABLE_WITH_INIT_EXPR])
+            with_init = reader.peek() == _TABLE_WITH_INIT_EXPR
             if with_init:
                 reader.skip(2)
             read_ref_type(reader)
-            limits: Limits = read_limits(reader)
+            limits = read_limits(reader)
             if with_init:
                 skip_const_expr(reader)
             if limits.minimum > limit:
@@ -185,7 +184,6 @@ class ShapeCheck:
                     skip_const_expr(reader)
                 else:
                     reader.uleb()  # function index
-
 
 
 def _count(count: int, cap: _Cap) -> str:

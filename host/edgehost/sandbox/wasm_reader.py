@@ -29,6 +29,10 @@ class Reader:
     def at_end(self) -> bool:
         return self.pos >= self.end
 
+    def peek(self) -> int | None:
+        """The next byte without consuming it; None at the end."""
+        return self.data[self.pos] if self.pos < self.end else None
+
     def byte(self) -> int:
         if self.pos >= self.end:
             raise MalformedWasm(f"unexpected end of data at offset {self.pos}")
@@ -120,7 +124,7 @@ _SHARED_HEAP_TYPE = 0x65
 
 
 def read_heap_type(reader: Reader) -> None:
-    if reader.data[reader.pos:reader.pos + 1] == bytes([_SHARED_HEAP_TYPE]):
+    if reader.peek() == _SHARED_HEAP_TYPE:
         reader.byte()
         reader.byte()
         return
