@@ -20,7 +20,7 @@ import uvicorn
 import wasmtime
 
 from edgehost.app import build_host, create_app
-from edgehost.config import ActorLimits, HostConfig, SandboxLimits
+from edgehost.config import ActorLimits, HostConfig, SandboxLimits, ShipLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 WAT_DIR = ROOT / "tests" / "wat"
@@ -119,12 +119,14 @@ COUNTER_BINDINGS = '[[actors]]\nbinding = "COUNTER"\ntype = "Counter"\n' \
 
 def test_config(data_dir: Path, **actor_limits) -> HostConfig:
     # Short budgets keep the hostile-guest tests quick (the defaults are 30 s). Actor calls get
-    # less than the functions that make them, so a caller sees the timeout as a value.
+    # less than the functions that make them, so a caller sees the timeout as a value. One
+    # compile process, not two: each costs ~0.15 s of CPU to start, for every test's host.
     return HostConfig(data_dir=data_dir,
                       limits=SandboxLimits(timeout_ms=2000, memory_bytes=32 * 1024 * 1024,
                                            memory_cap_bytes=64 * 1024 * 1024),
                       actors=ActorLimits(**{"call_timeout_ms": 1000, "init_timeout_ms": 1000,
-                                            **actor_limits}))
+                                            **actor_limits}),
+                      ship=ShipLimits(compile_processes=1))
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ with EXIT_OUT_OF_MEMORY) and the host reads that from its exit status.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import json
 import os
 import resource
@@ -48,8 +47,7 @@ def _lower(kind: int, value: int) -> None:
 def _release_freed_memory() -> None:
     """Give the heap freed by the last compile back to the system (glibc keeps it otherwise:
     300 MiB after 50,000 functions, 31 MiB after this), so an idle process stays small."""
-    libc = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # glibc's; absent elsewhere
     if trim is not None:
         trim(0)
 
