@@ -4,6 +4,7 @@ import pytest
 
 from tests.conftest import LiveHost, manifest, wat
 from tests.isolation.containment import refused_details
+from tests.wasm_encoder import guest
 
 
 def test_unknown_imports_are_refused_with_every_one_named(live_host: LiveHost):
@@ -26,6 +27,8 @@ def test_an_abi_import_with_the_wrong_signature_is_refused(live_host: LiveHost):
 @pytest.mark.parametrize("module, expect", [
     (b"not wasm at all", "not valid WebAssembly"),
     (b"\0asm\x01\0\0\0\x01\x05", "not valid WebAssembly"),  # truncated section
+    # well-formed sections, but a `() -> ()` body that leaves an i32: found when compiling
+    (guest(functions=1, body=b"\x41\x00"), "not valid WebAssembly"),
     (b"", "empty"),
 ])
 def test_malformed_modules_are_refused(live_host: LiveHost, module: bytes, expect: str):

@@ -209,11 +209,13 @@ class CompilerPool:
         ship = self._ship
         try:
             reply = worker.compile(wasm, output, ship.compile_timeout_s)
-        except (TimeoutError, _WorkerDied) as failure:
-            # The process was killed or died: replace it now, so the next job finds it ready.
-            if self._closed:
+        except Exception as failure:
+            if self._closed:  # close() stopped the process under this compile
                 raise CompileBusy("the host is shutting down", account_full=False,
                                   retry_after_s=ship.compile_busy_retry_after_s) from None
+            if not isinstance(failure, (TimeoutError, _WorkerDied)):
+                raise
+            # The process was killed or died: replace it now, so the next job finds it ready.
             worker.spawn()
             if isinstance(failure, TimeoutError):
                 raise CompileRefused(f"compiling the module took longer than the host's limit "
