@@ -43,11 +43,13 @@ def limits(minimum: int, maximum: int | None = None) -> bytes:
 def guest(*, functions: int = 0, exports: int = 0, imports: int = 0, types: int = 0,
           globals_: int = 0, data_segments: int = 0, tables: tuple = (),
           element_segments: int = 0, element_items: int = 0, custom_sections: int = 0,
-          memories: int = 1, tags: int = 0, body: bytes = b"") -> bytes:
+          memories: int = 1, tags: int = 0, body: bytes = b"",
+          data_segment_bytes: int = 1) -> bytes:
     """A valid guest plus `functions` extra functions (each `() -> ()` with `body` as its
     code), the first `exports` of them exported, `imports` imports of `input_len`, `types`
-    extra types, and so on. `tables` is a tuple of (min, max or None); element segments
-    (active, at offset 0 of table 0) share `element_items` function references."""
+    extra types, `data_segments` segments of `data_segment_bytes` each, and so on. `tables`
+    is a tuple of (min, max or None); element segments (active, at offset 0 of table 0) share
+    `element_items` function references."""
     fetch_type, void_type = 0, 1
     type_entries = [b"\x60\x00\x01" + bytes([I32]), b"\x60\x00\x00"]
     type_entries += [b"\x60" + vec([bytes([I32])] * (i % 8)) + b"\x00" for i in range(types)]
@@ -77,6 +79,7 @@ def guest(*, functions: int = 0, exports: int = 0, imports: int = 0, types: int 
     out.append(section(10, vec([uleb(len(fetch_body)) + fetch_body] +
                                [uleb(len(other_body)) + other_body] * functions)))
     if data_segments:
-        out.append(section(11, vec([b"\x00" + I32_CONST_0 + END + vec([b"x"])] * data_segments)))
+        data = b"\x00" + I32_CONST_0 + END + uleb(data_segment_bytes) + b"x" * data_segment_bytes
+        out.append(section(11, vec([data] * data_segments)))
     out += [section(0, name(f"c{i}")) for i in range(custom_sections)]
     return b"".join(out)

@@ -27,8 +27,9 @@ from tests.wasm_encoder import guest
 # 48,000 functions (under the 50,000 cap) of 50 `i32.const 1; drop` each: 7 MB that takes
 # 4-11 s to compile on one core, in 300 MiB.
 SLOW_BOMB = dict(functions=48_000, body=b"\x41\x01\x1a" * 50)
-# 48,000 empty functions: 190 KB whose compile needs 330 MiB of address space on one thread.
-HEAVY_BOMB = dict(functions=48_000)
+# One 40 MiB data segment: compiled in a fraction of a second (so even a starved compile
+# process gets there), but read, copied and serialized it needs 330 MiB of address space.
+HEAVY_BOMB = dict(data_segments=1, data_segment_bytes=40 * MIB)
 # 10,000 empty functions: 40 KB that compiles to 2 MB.
 SWELLING_BOMB = dict(functions=10_000)
 

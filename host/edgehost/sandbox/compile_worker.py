@@ -10,7 +10,7 @@ Protocol, over stdin/stdout: it writes `{"ready": true}` once its engine is buil
 job, it reads one JSON line `{"size": N, "output": PATH}` followed by the N bytes of the
 module, and answers with one JSON line: `{"compiled_bytes": n, "seconds": s}` once the
 serialized module is in PATH, or `{"invalid": reason}`, `{"failed": reason}`,
-`{"too_large": n}` or `{"host_error": reason}`. Running out of memory ends the process (wasmtime aborts; Python exits
+`{"out_of_memory": reason}`, `{"too_large": n}` or `{"host_error": reason}`. Running out of memory ends the process (wasmtime aborts; Python exits
 with EXIT_OUT_OF_MEMORY) and the host reads that from its exit status.
 """
 
@@ -63,7 +63,12 @@ def _compile(engine, wasm: bytes, output: Path, max_compiled_bytes: int) -> dict
     try:
         serialized = wasmtime.Module(engine, wasm).serialize()
     except wasmtime.WasmtimeError as e:
-        return {"failed": _first_line(e)}
+        # A valid module fails to compile only at an implementation limit or when memory runs
+        # out. Most allocation failures abort the process, but some come back as errors:
+        # strerror(ENOMEM) is "Cannot allocate memory", the object writer's "Cannot allocate
+        # buffer".
+        reason = _first_line(e)
+        return {"out_of_memory": reason} if "allocat" in reason.lower() else {"failed": reason}
     if len(serialized) > max_compiled_bytes:
         return {"too_large": len(serialized)}
     try:

@@ -226,6 +226,11 @@ class CompilerPool:
                                  "invalid")
         if "failed" in reply:
             raise CompileRefused(f"module could not be compiled: {reply['failed']}", "failed")
+        if "out_of_memory" in reply:
+            # A process that ran out of memory is not trusted with the next job.
+            worker.stop()
+            worker.spawn()
+            raise self._out_of_memory()
         if "too_large" in reply:
             raise CompileRefused(self._too_large(f"{reply['too_large']:,} bytes"),
                                  "compiled_size")
@@ -234,16 +239,17 @@ class CompilerPool:
         return reply
 
     def _refusal_for_death(self, returncode: int, stderr: bytes) -> CompileRefused:
-        ship = self._ship
         if returncode == EXIT_OUT_OF_MEMORY or (
                 returncode == -signal.SIGABRT and b"memory allocation" in stderr):
-            return CompileRefused(
-                f"compiling the module needed more memory than the host's limit of "
-                f"{ship.compile_memory_bytes // MIB:,} MiB", "memory")
+            return self._out_of_memory()
         if returncode == -signal.SIGXFSZ:
             return CompileRefused(self._too_large("larger"), "compiled_size")
         return CompileRefused(f"the compile process failed on this module (exit status "
                               f"{returncode})", "crash")
+
+    def _out_of_memory(self) -> CompileRefused:
+        return CompileRefused(f"compiling the module needed more memory than the host's limit "
+                              f"of {self._ship.compile_memory_bytes // MIB:,} MiB", "memory")
 
     def _too_large(self, size: str) -> str:
         return (f"the compiled module is {size}, above the host's limit of "
