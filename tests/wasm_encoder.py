@@ -43,10 +43,10 @@ def limits(minimum: int, maximum: int | None = None) -> bytes:
 def guest(*, functions: int = 0, exports: int = 0, imports: int = 0, types: int = 0,
           globals_: int = 0, data_segments: int = 0, tables: tuple = (),
           element_segments: int = 0, element_items: int = 0, custom_sections: int = 0,
-          memories: int = 1, tags: int = 0, body: bytes = b"",
+          memories: int = 1, tags: int = 0, body: bytes = b"", locals_: int = 0,
           data_segment_bytes: int = 1) -> bytes:
-    """A valid guest plus `functions` extra functions (each `() -> ()` with `body` as its
-    code), the first `exports` of them exported, `imports` imports of `input_len`, `types`
+    """A valid guest plus `functions` extra functions (each `() -> ()` with `locals_` i32
+    locals and `body` as its code), the first `exports` of them exported, `imports` imports of `input_len`, `types`
     extra types, `data_segments` segments of `data_segment_bytes` each, and so on. `tables`
     is a tuple of (min, max or None); element segments (active, at offset 0 of table 0) share
     `element_items` function references."""
@@ -75,7 +75,7 @@ def guest(*, functions: int = 0, exports: int = 0, imports: int = 0, types: int 
         out.append(section(9, vec([b"\x00" + I32_CONST_0 + END + vec([uleb(fetch)] * per_segment)
                                    ] * element_segments)))
     fetch_body = b"\x00" + I32_CONST_0 + END
-    other_body = b"\x00" + body + END
+    other_body = (vec([uleb(locals_) + bytes([I32])]) if locals_ else b"\x00") + body + END
     out.append(section(10, vec([uleb(len(fetch_body)) + fetch_body] +
                                [uleb(len(other_body)) + other_body] * functions)))
     if data_segments:

@@ -14,7 +14,7 @@ from edgehost.sandbox.engine_config import engine_config
 from tests.conftest import wat
 from tests.wasm_encoder import guest
 
-SLOW = guest(functions=48_000, body=b"\x41\x01\x1a" * 50)  # seconds to compile on one core
+SLOW = guest(functions=48_000, locals_=10_000)  # about 100 s to compile on one core
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def test_the_output_deserializes_on_an_engine_built_from_the_same_config(make_po
 
 
 def test_a_killed_process_is_replaced_and_the_next_compile_succeeds(make_pool, tmp_path):
-    pool = make_pool(compile_processes=1, compile_timeout_s=0.3, compile_threads=1)
-    with pytest.raises(CompileRefused, match="longer than the host's limit of 0.3 s"):
+    pool = make_pool(compile_processes=1, compile_timeout_s=2, compile_threads=1)
+    with pytest.raises(CompileRefused, match="longer than the host's limit of 2 s"):
         pool.compile("a", SLOW, tmp_path / "slow")
     assert not (tmp_path / "slow").exists()
     pool.compile("b", wat("static_ok"), tmp_path / "ok")
@@ -64,7 +64,7 @@ def test_closing_the_pool_under_a_compile_answers_busy_and_leaves_no_file(make_p
 
     thread = threading.Thread(target=compile_slowly)
     thread.start()
-    thread.join(timeout=0.5)  # the compile is under way (it takes seconds)
+    thread.join(timeout=0.5)  # the compile is under way (it takes minutes)
     pool.close()
     thread.join(timeout=10)
     assert len(outcome) == 1 and isinstance(outcome[0], CompileBusy), outcome
