@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -19,7 +20,7 @@ import uvicorn
 import wasmtime
 
 from edgehost.app import build_host, create_app
-from edgehost.config import ActorLimits, HostConfig, SandboxLimits
+from edgehost.config import ActorLimits, HostConfig, SandboxLimits, ShipLimits
 from edgehost.http.server import uvicorn_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,12 +120,14 @@ COUNTER_BINDINGS = '[[actors]]\nbinding = "COUNTER"\ntype = "Counter"\n' \
 
 def test_config(data_dir: Path, **actor_limits) -> HostConfig:
     # Short budgets keep the hostile-guest tests quick (the defaults are 30 s). Actor calls get
-    # less than the functions that make them, so a caller sees the timeout as a value.
+    # less than the functions that make them, so a caller sees the timeout as a value. One
+    # compile process, not two: each costs ~0.15 s of CPU to start, for every test's host.
     return HostConfig(data_dir=data_dir,
                       limits=SandboxLimits(timeout_ms=2000, memory_bytes=32 * 1024 * 1024,
                                            memory_cap_bytes=64 * 1024 * 1024),
                       actors=ActorLimits(**{"call_timeout_ms": 1000, "init_timeout_ms": 1000,
-                                            **actor_limits}))
+                                            **actor_limits}),
+                      ship=ShipLimits(compile_processes=1))
 
 
 @pytest.fixture
@@ -132,25 +135,34 @@ def host_config(tmp_path: Path) -> HostConfig:
     return test_config(tmp_path / "data")
 
 
+@contextmanager
+def serve_host(config: HostConfig) -> Iterator[LiveHost]:
+    """A host on `config`, served until the block ends (then shut down, LMDB closed), so a
+    test can start another on the same data dir."""
+    host = build_host(config, env_key=TEST_KEY)
+    server, thread, port = serve_in_thread(create_app(config, host))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            yield LiveHost(base, port, TEST_KEY, client, host)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def make_live_host(tmp_path: Path) -> Iterator[Callable[..., LiveHost]]:
     """Start a host with some actor limits changed: make_live_host(mailbox_depth=2)."""
-    running: list[tuple[uvicorn.Server, threading.Thread, httpx.Client]] = []
+    with ExitStack() as running:
+        started = 0
 
-    def start(config: HostConfig | None = None, **actor_limits) -> LiveHost:
-        config = config or test_config(tmp_path / f"data{len(running)}", **actor_limits)
-        host = build_host(config, env_key=TEST_KEY)
-        server, thread, port = serve_in_thread(create_app(config, host))
-        base = f"http://127.0.0.1:{port}"
-        client = httpx.Client(base_url=base, timeout=30)
-        running.append((server, thread, client))
-        return LiveHost(base, port, TEST_KEY, client, host)
+        def start(config: HostConfig | None = None, **actor_limits) -> LiveHost:
+            nonlocal started
+            config = config or test_config(tmp_path / f"data{started}", **actor_limits)
+            started += 1
+            return running.enter_context(serve_host(config))
 
-    yield start
-    for server, thread, client in running:
-        client.close()
-        server.should_exit = True
-        thread.join(timeout=10)
+        yield start
 
 
 @pytest.fixture

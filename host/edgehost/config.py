@@ -38,6 +38,61 @@ class SandboxLimits:
 
 
 @dataclass(frozen=True)
+class ShipLimits:
+    """What shipping (or recompiling) one module may cost the host.
+
+    Shape: counts read from the module's sections before wasmtime sees it (tables and
+    memories are capped by SandboxLimits). The defaults admit, with 2.5x room or more, the
+    largest real guests measured: StarlingMonkey, SpiderMonkey built for Wasm
+    (componentize-js 0.23, starlingmonkey_embedding*.wasm, 10.5-13 MB: 12,584-19,852
+    functions, 140-174 types, 19-23 exports, 6,714 data segments, one 7,690-entry table);
+    QuickJS-NG (qjs-wasi-reactor.wasm 0.17, 1.5 MB: 1,512 functions, 109 types, 10 exports,
+    one 588-entry table); the AssemblyScript examples (account.wasm: 105 functions, 4
+    exports, 12 globals, 66 data segments; hello.wasm: 30 functions, 2 exports).
+
+    Compile: Cranelift runs in a pool of separate processes (sandbox/compiler.py), each
+    compile under a memory limit and a wall-clock limit, one per account at a time.
+    Measured on this project's 2-core machine: StarlingMonkey compiles in 17-28 s, peaking at
+    500 MiB of address space and 400 MiB resident, to 30-34 MB; QuickJS-NG in 1.7 s to
+    3.4 MB; hello.wasm in 30 ms.
+    """
+
+    max_types: int = 1_000  # largest real: 174 (StarlingMonkey)
+    # The ABI has 18 functions and nothing else may be imported; each import is a Python
+    # object at ship and a linker lookup at load.
+    max_imports: int = 256
+    # Each is compiled (50,000 empty functions: 4 s, 310 MiB, 10 MB compiled here);
+    # StarlingMonkey has 19,852.
+    max_functions: int = 50_000
+    max_globals: int = 1_000  # each is initialised on every instantiation; largest real: 12
+    # wasmtime-py wraps every export in a Python object whenever a module's or an instance's
+    # exports are listed; largest real: 23.
+    max_exports: int = 1_000
+    max_element_segments: int = 1_000  # applied on every instantiation; largest real: 1
+    # Across all segments; one full table at SandboxLimits.max_table_elements. Largest: 7,689.
+    max_element_items: int = 100_000
+    max_data_segments: int = 20_000  # applied on every instantiation; StarlingMonkey: 6,714
+    max_tags: int = 1_000  # exception tags, registered like types
+    max_custom_sections: int = 256  # the host walks them in Python; largest real: 9
+    # Compile processes, kept running (the warm pool): at most this many compiles at once,
+    # and this many times compile_memory_bytes of memory for compiling.
+    compile_processes: int = 2
+    compile_threads: int = 2  # cores one compile may use (wasmtime compiles in parallel)
+    compile_timeout_s: float = 60.0  # wall clock per compile, start to serialized file
+    compile_memory_bytes: int = 1024 * MIB  # address space of a compile process (RLIMIT_AS)
+    # The serialized module's size: disk per revision and memory mapped per loaded module.
+    # Empty functions compile to 52x their size, real code to about 3x.
+    max_compiled_bytes: int = 128 * MIB
+    # Compiles waiting for a process, per account and host-wide; beyond either a ship gets
+    # 429 (its own account is busy) or 503 (the host is) with Retry-After. Each waiting ship
+    # holds one of the admin API's 40 threads, hence a host-wide bound well under that.
+    max_waiting_compiles_per_account: int = 2
+    max_waiting_compiles: int = 16
+    compile_busy_retry_after_s: int = 10  # the Retry-After of those answers
+    compile_nice: int = 10  # compile processes yield the CPU to guest code
+
+
+@dataclass(frozen=True)
 class ActorLimits:
     """Stateful-actor knobs (spec sections 3 and 6)."""
 
@@ -169,6 +224,7 @@ class HostConfig:
     storage: StorageLimits = field(default_factory=StorageLimits)
     http: HttpLimits = field(default_factory=HttpLimits)
     documents: DocumentLimits = field(default_factory=DocumentLimits)
+    ship: ShipLimits = field(default_factory=ShipLimits)
     # The admin API (FastAPI) is imported in the background this long after start-up, so the
     # import (~0.1 s holding the GIL) does not slow the first function requests after a
     # restart; an admin request before then builds it at once.

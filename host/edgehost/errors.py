@@ -18,6 +18,9 @@ class EdgehostError(Exception):
             body["details"] = self.details
         return body
 
+    def headers(self) -> dict[str, str]:
+        return {}
+
 
 class BadRequest(EdgehostError):
     status, code = 400, "bad_request"
@@ -53,3 +56,24 @@ class Conflict(EdgehostError):
 
 class PayloadTooLarge(EdgehostError):
     status, code = 413, "payload_too_large"
+
+
+class _RetryLater(EdgehostError):
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+class TooManyRequests(_RetryLater):
+    """This account has too much in flight (e.g. compiles waiting); it should slow down."""
+
+    status, code = 429, "too_many_requests"
+
+
+class ServiceUnavailable(_RetryLater):
+    """The host as a whole is too busy (or shutting down); any account may retry later."""
+
+    status, code = 503, "unavailable"

@@ -25,9 +25,11 @@ class Containment:
 
 
 def run_attack(live_host: LiveHost, attack: Callable[[], httpx.Response],
-               min_polls: int = 3) -> Containment:
-    """Deploy a bystander, poll it in a thread for the whole attack, return both results."""
-    bystander = live_host.deploy(f"bystander{time.monotonic_ns() % 10**6}", wat("static_ok"))
+               min_polls: int = 3, key: str | None = "default") -> Containment:
+    """Deploy a bystander (on the account of `key`), poll it in a thread for the whole
+    attack, return both results."""
+    bystander = live_host.deploy(f"bystander{time.monotonic_ns() % 10**6}", wat("static_ok"),
+                                 key=key)
     done = threading.Event()
     answers: list[tuple[int, str]] = []
 
@@ -47,6 +49,32 @@ def run_attack(live_host: LiveHost, attack: Callable[[], httpx.Response],
         done.set()
         poller.join(timeout=30)
     return Containment(response, elapsed, answers)
+
+
+def refused_details(live_host: LiveHost, name: str, module: bytes, manifest_text: str,
+                    key: str | None = "default") -> list[str]:
+    """Ship to a new function, expect 422 with nothing stored; return the problems listed."""
+    func = live_host.create_function(name, key=key)
+    r = live_host.ship(func["func_id"], module, manifest_text, key=key)
+    assert r.status_code == 422, r.text
+    assert_nothing_shipped(live_host, func, key)
+    return r.json()["details"]
+
+
+def assert_nothing_shipped(live_host: LiveHost, func: dict, key: str | None = "default") -> None:
+    """Nothing half-shipped: the function has no revision and still 404s."""
+    inspected = live_host.admin("GET", f"/functions/{func['func_id']}", key=key).json()
+    assert inspected["current_revision"] is None and inspected["revisions"] == []
+    assert live_host.call(func["slug"], "/").status_code == 404
+
+
+def host_rss_bytes() -> int:
+    """The resident memory of this process, which is the host's: tests serve it in a thread."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
 
 
 def function_log(live_host: LiveHost, func_id: str) -> list[dict]:

@@ -1,27 +1,19 @@
 """Threat: a guest that grows its memory without bound."""
 
 from tests.conftest import LiveHost, wat
-from tests.isolation.containment import failure_entry, run_attack
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
+from tests.isolation.containment import failure_entry, host_rss_bytes, run_attack
 
 
 def test_memory_bomb_gets_500_and_host_memory_stays_bounded(live_host: LiveHost, host_config):
     func = live_host.deploy("bomb", wat("memory_bomb"))
     limit = host_config.limits.memory_bytes
     live_host.call(func["slug"], "/")  # warm up allocator and code paths
-    before = _rss_bytes()
+    before = host_rss_bytes()
     for _ in range(5):
         result = run_attack(live_host, lambda: live_host.call(func["slug"], "/"))
         assert result.attack_response.status_code == 500
         result.assert_bystander_kept_answering()
-    grown = _rss_bytes() - before
+    grown = host_rss_bytes() - before
     # Each bomb touched `limit` bytes; if stores leaked, five would hold 5x that.
     assert grown < 2 * limit, f"host RSS grew {grown >> 20} MiB over 5 bombs of {limit >> 20} MiB"
     entry = failure_entry(live_host, func["func_id"], result.attack_response.json()["error_id"])

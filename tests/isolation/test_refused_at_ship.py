@@ -3,21 +3,12 @@
 import pytest
 
 from tests.conftest import LiveHost, manifest, wat
-
-
-def _refused(live_host: LiveHost, name: str, module: bytes, manifest_text: str) -> list[str]:
-    func = live_host.create_function(name)
-    r = live_host.ship(func["func_id"], module, manifest_text)
-    assert r.status_code == 422, r.text
-    # nothing half-shipped: the function has no revision and still 404s
-    inspected = live_host.admin("GET", f"/functions/{func['func_id']}").json()
-    assert inspected["current_revision"] is None and inspected["revisions"] == []
-    assert live_host.call(func["slug"], "/").status_code == 404
-    return r.json()["details"]
+from tests.isolation.containment import refused_details
+from tests.wasm_encoder import guest
 
 
 def test_unknown_imports_are_refused_with_every_one_named(live_host: LiveHost):
-    details = _refused(live_host, "wasi", wat("wasi_import"), manifest("wasi"))
+    details = refused_details(live_host, "wasi", wat("wasi_import"), manifest("wasi"))
     text = "\n".join(details)
     for name in ("wasi_snapshot_preview1.fd_write", "wasi_snapshot_preview1.path_open",
                  "edgehost_v1.open_socket"):
@@ -29,13 +20,15 @@ def test_an_abi_import_with_the_wrong_signature_is_refused(live_host: LiveHost):
     module = bytes(wasmtime.wat2wasm(
         '(module (import "edgehost_v1" "log" (func (param i32) (result i32)))'
         ' (memory (export "memory") 1) (func (export "edgehost_fetch") (result i32) i32.const 0))'))
-    details = _refused(live_host, "badsig", module, manifest("badsig"))
+    details = refused_details(live_host, "badsig", module, manifest("badsig"))
     assert any("edgehost_v1.log" in d and "(i32, i32, i32) -> i32" in d for d in details)
 
 
 @pytest.mark.parametrize("module, expect", [
     (b"not wasm at all", "not valid WebAssembly"),
     (b"\0asm\x01\0\0\0\x01\x05", "not valid WebAssembly"),  # truncated section
+    # well-formed sections, but a `() -> ()` body that leaves an i32: found when compiling
+    (guest(functions=1, body=b"\x41\x00"), "not valid WebAssembly"),
     (b"", "empty"),
 ])
 def test_malformed_modules_are_refused(live_host: LiveHost, module: bytes, expect: str):
@@ -48,7 +41,7 @@ def test_malformed_modules_are_refused(live_host: LiveHost, module: bytes, expec
 def test_module_missing_required_exports_is_refused(live_host: LiveHost):
     import wasmtime
     module = bytes(wasmtime.wat2wasm('(module (memory 1))'))
-    details = _refused(live_host, "noexports", module, manifest("noexports"))
+    details = refused_details(live_host, "noexports", module, manifest("noexports"))
     assert any("'memory'" in d for d in details)
     assert any("edgehost_fetch" in d for d in details)
 
@@ -79,7 +72,7 @@ def test_oversized_module_is_refused_with_413(live_host: LiveHost, host_config):
     ('this is not toml', "not valid TOML"),
 ])
 def test_bad_manifest_is_refused_naming_the_key(live_host: LiveHost, manifest_text, key):
-    details = _refused(live_host, "bad", wat("static_ok"), manifest_text)
+    details = refused_details(live_host, "bad", wat("static_ok"), manifest_text)
     assert any(key in d for d in details), details
 
 

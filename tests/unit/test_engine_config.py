@@ -3,7 +3,7 @@
 import pytest
 
 from edgehost.config import SandboxLimits
-from edgehost.sandbox.engine import engine_config
+from edgehost.sandbox.engine_config import engine_config
 
 
 def test_an_async_stack_smaller_than_the_wasm_stack_is_refused_with_a_clear_error():

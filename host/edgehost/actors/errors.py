@@ -114,3 +114,8 @@ def commit_failed(type_: str, name: str, error: BaseException) -> ActorError:
 def unreachable(type_: str, name: str, detail: str) -> ActorError:
     return ActorError("ActorUnavailableError",
                       f"{type_}({name!r}) lives on a worker that could not be reached: {detail}")
+
+
+def owner_unavailable(type_: str, why: str) -> ActorError:
+    return ActorError("ActorUnavailableError", f"the owner of actor type {type_!r} cannot run: "
+                      f"{why}")

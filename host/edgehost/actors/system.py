@@ -32,7 +32,8 @@ from edgehost.function_logs import FunctionLogs
 from edgehost.metrics import Metrics
 from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import ACTOR_CALL_EXPORT, ACTOR_INIT_EXPORT, AbiError, Status
-from edgehost.sandbox.engine import Sandbox
+from edgehost.sandbox.compile_queue import CompileBusy
+from edgehost.sandbox.engine import ModuleRejected, Sandbox
 from edgehost.sandbox.guest import InvocationResult, Outcome
 from edgehost.sandbox.invocation import Invocation
 from edgehost.storage.actor_storage import ActorStorage, InstanceId
@@ -201,8 +202,18 @@ class ActorSystem:
         while True:
             owner = self._functions.cached_owner_deployment(key.account_id, key.type)
             if owner is None:  # not in memory: LMDB, maybe a module to load; off the loop
-                owner = await loop.run_in_executor(self._loader, self._functions.owner_deployment,
-                                                   key.account_id, key.type)
+                try:
+                    owner = await loop.run_in_executor(
+                        self._loader, self._functions.owner_deployment, key.account_id,
+                        key.type)
+                except CompileBusy as e:
+                    raise errors.owner_unavailable(
+                        key.type, f"its module is waiting to be compiled; retry in "
+                        f"{e.retry_after_s} s") from None
+                except ModuleRejected:
+                    raise errors.owner_unavailable(
+                        key.type, "its module cannot be compiled within the host's limits") \
+                        from None
             if owner is None:
                 raise errors.unresolved_binding(binding, key.type)
             if method not in owner.actor_classes.get(key.type, ()):

@@ -18,7 +18,8 @@ def build_admin_app(host, prefix: str) -> FastAPI:
 
     @app.exception_handler(EdgehostError)
     async def edgehost_error(request: Request, exc: EdgehostError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content=exc.to_json())
+        return JSONResponse(status_code=exc.status, content=exc.to_json(),
+                            headers=exc.headers())
 
     app.include_router(admin_router(host.config, host.accounts, host.functions, host.actors,
                                     host.logs, host.storage))

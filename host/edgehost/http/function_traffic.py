@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -23,11 +24,14 @@ from edgehost.metrics import Metrics
 from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import FETCH_EXPORT
 from edgehost.http.admission import Admission
-from edgehost.sandbox.engine import Sandbox
+from edgehost.sandbox.compile_queue import CompileBusy
+from edgehost.sandbox.engine import ModuleRejected, Sandbox
 from edgehost.sandbox.guest import InvocationResult, Outcome
 from edgehost.sandbox.invocation import Invocation
 from edgehost.sandbox.wire import MalformedResponse, encode_raw_request, http_bytes_to_utf8
 
+
+log = logging.getLogger("edgehost.traffic")
 
 PATH_FORM_PREFIX = "/fn/"
 
@@ -51,6 +55,20 @@ def host_error(status: int, code: str, message: str, **extra: str) -> Response:
     body = json.dumps({"error": code, "message": message, **extra}).encode()
     return Response(body, status_code=status, media_type="application/json",
                     headers={"x-edgehost-error": code})
+
+
+def load_failure(slug: str, error: CompileBusy | ModuleRejected) -> Response:
+    """The answer when a function's module must be recompiled (after a restart or a wasmtime
+    upgrade) and cannot be: the compile queue is full (503, retry), or the module no longer
+    compiles within the host's limits (500; the reason goes to the host's log)."""
+    if isinstance(error, CompileBusy):
+        response = host_error(503, "unavailable", f"the function is waiting to be compiled; "
+                              f"retry in {error.retry_after_s} s")
+        response.headers["retry-after"] = str(error.retry_after_s)
+        return response
+    log.warning("function %s cannot be loaded: %s", slug, "; ".join(error.problems))
+    return host_error(500, "function_unavailable",
+                      "the function's module cannot be compiled within the host's limits")
 
 
 def resolve_target(host_header: str, path: str, base_domain: str) -> Target | None | str:
@@ -104,8 +122,13 @@ class FunctionTraffic:
         loop = asyncio.get_running_loop()
         deployment = self._functions.cached_deployment(target.slug) if target.slug else None
         if deployment is None and target.slug:
-            deployment = await loop.run_in_executor(self._loader, self._functions.deployment,
-                                                    target.slug)
+            # First request after start or ship: loading the module blocks, keep it off the loop.
+            try:
+                deployment = await loop.run_in_executor(self._loader,
+                                                        self._functions.deployment, target.slug)
+            except (CompileBusy, ModuleRejected) as e:
+                await load_failure(target.slug, e)(scope, receive, send)
+                return
         if deployment is None:
             self._metrics.inc("edgehost_requests_total", {"outcome": "not_found"})
             await host_error(404, "not_found", f"no function named {target.slug!r}")(scope, receive, send)

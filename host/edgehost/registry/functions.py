@@ -19,13 +19,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 from edgehost.config import MIB, SandboxLimits
-from edgehost.errors import Conflict, Forbidden, InvalidBundle, NotFound, BadRequest
+from edgehost.errors import (BadRequest, Conflict, Forbidden, InvalidBundle, NotFound,
+                             ServiceUnavailable, TooManyRequests)
 from edgehost.metrics import Metrics
 from edgehost.registry import actor_types
 from edgehost.registry.accounts import Account
 from edgehost.registry.bundles import BundleStore
 from edgehost.registry.manifest import Manifest, ManifestError, check_function_name, parse_manifest
 from edgehost.sandbox.abi import ACTOR_CALL_EXPORT, ACTOR_INIT_EXPORT, FETCH_EXPORT
+from edgehost.sandbox.compile_queue import CompileBusy
 from edgehost.sandbox.engine import CompiledModule, ModuleRejected, Sandbox, module_hash
 from edgehost.storage.lmdb_env import LmdbEnv
 
@@ -245,19 +247,28 @@ class Functions:
                                 f"must equal the function being shipped ({record.func_id})")
         memory_limit = self._memory_limit(manifest)
         digest = module_hash(wasm)
-        section, section_problems = actor_types.read_actor_classes(wasm,
-                                                                   self._max_nesting_depth)
-        classes = section.classes
-        problems.extend(f"module: {p}" for p in section_problems)
-        declared = {a.type for a in manifest.actors} if manifest else set()
-        owned = sorted(declared & classes.keys())
-        required = (FETCH_EXPORT,) + ((ACTOR_INIT_EXPORT, ACTOR_CALL_EXPORT) if owned else ())
         compiled = None
         try:
+            # First, before any other reading of the module: its shape bounds the cost of it.
+            self._sandbox.check_shape(wasm)
+            section, section_problems = actor_types.read_actor_classes(
+                wasm, self._max_nesting_depth)
+            classes = section.classes
+            problems.extend(f"module: {p}" for p in section_problems)
+            declared = {a.type for a in manifest.actors} if manifest else set()
+            owned = sorted(declared & classes.keys())
+            required = (FETCH_EXPORT,) + ((ACTOR_INIT_EXPORT, ACTOR_CALL_EXPORT) if owned
+                                          else ())
             compiled = self._sandbox.compile(wasm, memory_limit_bytes=memory_limit,
-                                             required_exports=required)
+                                             required_exports=required,
+                                             account_id=account.account_id)
         except ModuleRejected as e:
             problems.extend(f"module: {p}" for p in e.problems)
+        except CompileBusy as e:
+            self._metrics.inc("edgehost_ships_total", {"result": "busy"})
+            error = TooManyRequests if e.account_full else ServiceUnavailable
+            raise error(f"cannot compile now: {e.message}; retry in {e.retry_after_s} s",
+                        retry_after_s=e.retry_after_s) from None
         if problems:
             self._metrics.inc("edgehost_ships_total", {"result": "refused"})
             raise InvalidBundle(f"bundle refused: {len(problems)} problem(s)", details=problems)
@@ -375,7 +386,8 @@ class Functions:
         memory_limit = memory_mib * MIB if memory_mib else self._memory_limit(None)
         compiled = self._sandbox.load(revision.module_hash,
                                       lambda: self._bundles.read(revision.module_hash),
-                                      memory_limit_bytes=memory_limit)
+                                      memory_limit_bytes=memory_limit,
+                                      account_id=record.account_id)
         deployment = Deployment(
             record, revision, compiled, memory_limit,
             manifest["limits"]["timeout_ms"] or self._limits.timeout_ms,

@@ -1,18 +1,20 @@
-"""The one module that imports wasmtime.
+"""The host's side of wasmtime (engine_config.py configures it; compile_worker.py compiles;
+wasmtime_ffi.py is the fence around its private API).
 
-It owns the engine configuration (epoch interruption, stack cap), ship-time validation and
-compilation, the on-disk compiled-module cache, and running one guest entry point in a fresh
-store with memory and wall-clock limits.
+It owns ship-time validation (the module's shape, then the ABI), loading modules compiled by
+the compile processes (compiler.py) with the engine configuration of engine_config.py, the
+on-disk compiled-module cache, the linker with the host imports, and making guest instances,
+which the scheduler (scheduler.py) runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import logging
 import os
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Callable
 
 import wasmtime
 
-from edgehost.config import SandboxLimits
+from edgehost.config import SandboxLimits, ShipLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox import wasmtime_ffi as raw
 from edgehost.sandbox.abi import (
@@ -33,17 +35,19 @@ from edgehost.sandbox.abi import (
     MEMORY_EXPORT,
     ImportSignature,
 )
+from edgehost.sandbox.compiler import CompileRefused, CompilerPool
+from edgehost.sandbox.engine_config import compiled_cache_key, engine_config
 from edgehost.sandbox.guest import GuestInstance, InvocationResult, Outcome, first_line
 from edgehost.sandbox.imports import ASYNC_IMPLEMENTATIONS, IMPLEMENTATIONS, guarded, guarded_async
 from edgehost.sandbox.invocation import Invocation, RunningGuest
+from edgehost.sandbox.module_shape import ShapeCheck
 from edgehost.sandbox.scheduler import Scheduler
+from edgehost.sandbox.wasm_reader import MalformedWasm
 
 log = logging.getLogger("edgehost.sandbox")
 
 WASM_PAGE = 65536
-# What a guest's stack needs beyond its wasm frames: the Python frames of a host import.
-ASYNC_STACK_HOST_MARGIN = 256 * 1024
-WASMTIME_VERSION = importlib.metadata.version("wasmtime")
+PARTIAL_SUFFIX = ".partial"  # a compiled file being written; left over only by a crash
 
 
 class ModuleRejected(Exception):
@@ -111,15 +115,20 @@ class EpochTicker:
 class Sandbox:
     """Compiles, caches and runs guest modules. One per host process."""
 
-    def __init__(self, limits: SandboxLimits, cache_dir: Path, metrics: Metrics) -> None:
+    def __init__(self, limits: SandboxLimits, cache_dir: Path, metrics: Metrics,
+                 ship: ShipLimits | None = None) -> None:
         raw.self_check()  # a wasmtime whose private API moved fails here, not mid-request
         self.limits = limits
         self._metrics = metrics
+        ship = ship or ShipLimits()
         self.engine = wasmtime.Engine(engine_config(limits))
-        # Serialized modules are only valid for the same wasmtime version and engine settings.
-        self._cache_key = f"wasmtime{WASMTIME_VERSION}-stack{limits.max_wasm_stack}"
+        self._shape = ShapeCheck(ship, limits)
+        self._compiler = CompilerPool(limits, ship, metrics)
+        self._cache_key = compiled_cache_key(limits)
         self._cache_dir = cache_dir
         cache_dir.mkdir(parents=True, exist_ok=True)
+        for leftover in cache_dir.glob(f"*{PARTIAL_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
         self.running = RunningGuest()
         self.stores_open = 0  # guest stores not yet closed (requests running, activations)
         self._async_imports = raw.AsyncImports()
@@ -134,9 +143,11 @@ class Sandbox:
 
     def start(self) -> None:
         self._ticker.start()
+        self._compiler.start()
 
     def close(self) -> None:
         self._ticker.stop()
+        self._compiler.close()
 
     def _build_linker(self) -> wasmtime.Linker:
         linker = wasmtime.Linker(self.engine)
@@ -156,23 +167,49 @@ class Sandbox:
 
     # ---------------------------------------------------------------- ship time
 
+    def check_shape(self, wasm: bytes) -> None:
+        """Refuse a module whose shape (counts of functions, exports, tables...) is above the
+        host's caps, before anything else reads it. Cheap: milliseconds for 12 MB."""
+        try:
+            problems = self._shape.problems(wasm)
+        except MalformedWasm as e:
+            raise ModuleRejected([f"module is not valid WebAssembly: {e}"]) from None
+        if problems:
+            raise ModuleRejected(problems)
+
     def compile(self, wasm: bytes, *, memory_limit_bytes: int,
-                required_exports: tuple[str, ...] = (FETCH_EXPORT,)) -> CompiledModule:
-        """Validate, check against the ABI and compile. Runs no guest code.
+                required_exports: tuple[str, ...] = (FETCH_EXPORT,),
+                account_id: str = "") -> CompiledModule:
+        """Check the shape, compile in a compile process (bounded in time and memory, one
+        at a time per account: `account_id`, or "" for callers outside any account such as
+        tests and benchmarks) and check against the ABI. Runs no guest code. Blocks: call it
+        off the event loop. Raises ModuleRejected, or CompileBusy when the account's or the
+        host's compile queue is full.
 
         Nothing is cached until the caller accepts the module with `keep()`, so a bundle
         refused for another reason leaves nothing behind.
         """
-        try:
-            wasmtime.Module.validate(self.engine, wasm)
-        except wasmtime.WasmtimeError as e:
-            raise ModuleRejected([f"module is not valid WebAssembly: {first_line(e)}"]) from None
+        digest = module_hash(wasm)
+        partial = self._partial_path(digest)
+        module = self._compile_to_module(wasm, account_id, partial)
+        # The file is mapped by `module` and goes with it; keep() writes the cache anew.
+        partial.unlink()
+        return self._check_and_prepare(module, digest, memory_limit_bytes, required_exports)
+
+    def _compile_to_module(self, wasm: bytes, account_id: str, output: Path) -> wasmtime.Module:
+        self.check_shape(wasm)
         started = time.perf_counter()
-        module = wasmtime.Module(self.engine, wasm)
+        try:
+            self._compiler.compile(account_id, wasm, output)
+        except CompileRefused as refused:
+            raise ModuleRejected([refused.problem]) from None
         self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
         self._metrics.inc("edgehost_modules_compiled_total")
-        return self._check_and_prepare(module, module_hash(wasm), memory_limit_bytes,
-                                       required_exports)
+        try:
+            return wasmtime.Module.deserialize_file(self.engine, str(output))
+        except BaseException:
+            output.unlink(missing_ok=True)
+            raise
 
     def keep(self, compiled: CompiledModule) -> None:
         """Cache an accepted module's compiled form on disk (for restarts) and in memory."""
@@ -224,16 +261,28 @@ class Sandbox:
     def _cache_path(self, digest: str) -> Path:
         return self._cache_dir / f"{digest}-{self._cache_key}.cwasm"
 
+    def _partial_path(self, digest: str) -> Path:
+        return self._cache_dir / f"{digest}-{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
+
     def _write_cache(self, digest: str, serialized: bytes | bytearray) -> None:
-        # wasmtime trusts a deserialized file beyond a header check, so it must never be torn:
-        # write aside, fsync, then rename into place.
-        path = self._cache_path(digest)
-        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-        with open(tmp, "wb") as f:
+        partial = self._partial_path(digest)
+        with open(partial, "wb") as f:
             f.write(serialized)
-            f.flush()
+        self._install(partial, digest)
+
+    def _install(self, partial: Path, digest: str) -> None:
+        """Move a compiled file into the cache. wasmtime trusts a deserialized file beyond a
+        header check, so it must never be torn: fsync it, rename it into place, then fsync
+        the directory, without which a power loss could lose the rename and leave a stored
+        revision with no compiled module."""
+        with open(partial, "rb") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(partial, self._cache_path(digest))
+        directory = os.open(self._cache_dir, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
     def _remember(self, compiled: CompiledModule) -> None:
         # A bounded LRU: live deployments hold their own reference, and an evicted module is
@@ -245,11 +294,14 @@ class Sandbox:
                 self._loaded.popitem(last=False)
 
     def load(self, digest: str, read_wasm: Callable[[], bytes], *,
-             memory_limit_bytes: int) -> CompiledModule:
-        """A compiled module: from memory, else the on-disk cache, else recompiled from source.
+             memory_limit_bytes: int, account_id: str = "") -> CompiledModule:
+        """A compiled module: from memory, else the on-disk cache, else recompiled from source
+        the way ship compiles (`account_id`'s turn in the compile processes).
 
         Blocking (milliseconds, or seconds for a recompile): call it off the event loop. Loads
-        of different modules proceed in parallel; two loads of one module happen once.
+        of different modules proceed in parallel; two loads of one module happen once. Raises
+        ModuleRejected if the module no longer compiles within the host's limits, and
+        CompileBusy if the compile queue is full.
         """
         with self._loaded_lock:
             compiled = self._loaded.get(digest)
@@ -257,18 +309,22 @@ class Sandbox:
                 self._loaded.move_to_end(digest)
                 return compiled
             loading = self._loading.setdefault(digest, threading.Lock())
-        with loading:
+        try:
+            with loading:
+                with self._loaded_lock:
+                    compiled = self._loaded.get(digest)
+                if compiled is None:
+                    compiled = self._check_and_prepare(
+                        self._load_module(digest, read_wasm, account_id), digest,
+                        memory_limit_bytes, ())
+                    self._remember(compiled)
+        finally:  # a refused recompile must not leave its lock behind
             with self._loaded_lock:
-                compiled = self._loaded.get(digest)
-            if compiled is None:
-                compiled = self._check_and_prepare(self._load_module(digest, read_wasm), digest,
-                                                   memory_limit_bytes, ())
-                self._remember(compiled)
-        with self._loaded_lock:
-            self._loading.pop(digest, None)
+                self._loading.pop(digest, None)
         return compiled
 
-    def _load_module(self, digest: str, read_wasm: Callable[[], bytes]) -> wasmtime.Module:
+    def _load_module(self, digest: str, read_wasm: Callable[[], bytes],
+                     account_id: str) -> wasmtime.Module:
         path = self._cache_path(digest)
         if path.exists():
             started = time.perf_counter()
@@ -284,11 +340,9 @@ class Sandbox:
         wasm = read_wasm()
         if module_hash(wasm) != digest:
             raise RuntimeError(f"stored module {digest[:12]} does not match its hash")
-        started = time.perf_counter()
-        module = wasmtime.Module(self.engine, wasm)
-        self._metrics.observe("edgehost_module_compile_seconds", time.perf_counter() - started)
-        self._metrics.inc("edgehost_modules_compiled_total")
-        self._write_cache(digest, module.serialize())
+        partial = self._partial_path(digest)
+        module = self._compile_to_module(wasm, account_id, partial)
+        self._install(partial, digest)
         return module
 
     def loaded(self, digest: str) -> CompiledModule | None:
@@ -318,22 +372,3 @@ class Sandbox:
             return run.result()
         finally:
             instance.close()
-
-
-def engine_config(limits: SandboxLimits) -> wasmtime.Config:
-    """The one engine configuration: compiled modules are only valid for an engine with the
-    same settings, so everything that compiles or loads modules uses this."""
-    if limits.async_stack_bytes <= limits.max_wasm_stack + ASYNC_STACK_HOST_MARGIN:
-        # wasmtime would abort the process (a Rust panic), not raise, on this combination.
-        raise ValueError(
-            f"async_stack_bytes = {limits.async_stack_bytes} must exceed max_wasm_stack "
-            f"({limits.max_wasm_stack}) by at least {ASYNC_STACK_HOST_MARGIN} bytes for the "
-            "host imports' frames")
-    config = wasmtime.Config()
-    config.epoch_interruption = True
-    config.max_wasm_stack = limits.max_wasm_stack
-    config.cranelift_opt_level = "speed"
-    # A guest runs on its own stack while it is a future: its wasm frames (max_wasm_stack)
-    # plus the host import frames called from it.
-    raw.set_async_stack_size(config, limits.async_stack_bytes)
-    return config

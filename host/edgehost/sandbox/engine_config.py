@@ -1,0 +1,42 @@
+"""The wasmtime engine configuration: the one place it is defined.
+
+Modules are compiled in a separate process (`compile_worker.py`) and deserialized by the host
+(`engine.py`). wasmtime refuses a serialized module whose compile-affecting settings differ
+from the engine loading it, so both sides build their engine from `engine_config` alone.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import wasmtime
+
+from edgehost.config import SandboxLimits
+from edgehost.sandbox.wasmtime_ffi import set_async_stack_size
+
+WASMTIME_VERSION = importlib.metadata.version("wasmtime")
+# What a guest's stack needs beyond its wasm frames: the Python frames of a host import.
+ASYNC_STACK_HOST_MARGIN = 256 * 1024
+
+
+def engine_config(limits: SandboxLimits) -> wasmtime.Config:
+    if limits.async_stack_bytes <= limits.max_wasm_stack + ASYNC_STACK_HOST_MARGIN:
+        # wasmtime would abort the process (a Rust panic), not raise, on this combination.
+        raise ValueError(
+            f"async_stack_bytes = {limits.async_stack_bytes} must exceed max_wasm_stack "
+            f"({limits.max_wasm_stack}) by at least {ASYNC_STACK_HOST_MARGIN} bytes for the "
+            "host imports' frames")
+    config = wasmtime.Config()
+    config.epoch_interruption = True
+    config.max_wasm_stack = limits.max_wasm_stack
+    config.cranelift_opt_level = "speed"
+    # A guest runs on its own stack while it is a future: its wasm frames (max_wasm_stack)
+    # plus the host import frames called from it.
+    set_async_stack_size(config, limits.async_stack_bytes)
+    return config
+
+
+def compiled_cache_key(limits: SandboxLimits) -> str:
+    """What a compiled module's file name carries besides the module's hash: serialized
+    modules are valid only for the same wasmtime version and engine settings."""
+    return f"wasmtime{WASMTIME_VERSION}-stack{limits.max_wasm_stack}"
