@@ -15,6 +15,9 @@ class FakeMemory:
     def __init__(self, size: int) -> None:
         self.data = bytearray(size)
 
+    def refresh(self) -> None:
+        pass
+
     def data_len(self, store) -> int:
         return len(self.data)
 

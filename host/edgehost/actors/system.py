@@ -227,12 +227,10 @@ class ActorSystem:
             if activation.dropped or self.directory.lookup(key) is not activation:
                 activation.mailbox.release()
                 continue  # replaced or dropped while we waited: go round again
-            # From here the token is held by a task of its own: if this caller is cancelled
-            # (its budget ran out) the turn still ends cleanly and passes the token on.
-            held = asyncio.ensure_future(
-                self._hold(activation, method, args, chain, deadline, budget_ms))
-            held.add_done_callback(_retrieve)
-            output, gate, own_writes = await asyncio.shield(held)
+            # Nothing cancels this call (a caller dropped at its deadline leaves it to end by
+            # itself, under the same deadline), so the turn always passes the token on.
+            output, gate, own_writes = await self._hold(activation, method, args, chain,
+                                                        deadline, budget_ms)
             if gate is not None:
                 try:
                     await gate.future
@@ -488,12 +486,6 @@ def _id_json(key: InstanceId) -> list[str]:
 
 def _id_of(raw: list[str]) -> InstanceId:
     return InstanceId(*raw)
-
-
-def _retrieve(task: asyncio.Task) -> None:
-    """Mark a turn task's outcome as seen: its caller may have stopped waiting for it."""
-    if not task.cancelled():
-        task.exception()
 
 
 def _ms_until(loop: asyncio.AbstractEventLoop, deadline: float) -> int:

@@ -216,6 +216,8 @@ def guarded(name: str, impl: Callable[..., int], running: RunningGuest) -> Calla
         inv = running.invocation
         if inv is None:  # cannot happen while the guest run sets it before every poll
             return error_result
+        if inv.memory is not None:
+            inv.memory.refresh()
         try:
             return int(impl(inv, *args))
         except OutOfBounds as e:
@@ -242,6 +244,8 @@ def guarded_async(name: str, impl: Callable[..., Awaitable[bytes]], running: Run
         inv = running.invocation
         if inv is None:
             return Status.INTERNAL
+        if inv.memory is not None:
+            inv.memory.refresh()
         try:
             awaitable = impl(inv, *args)
         except OutOfBounds as e:

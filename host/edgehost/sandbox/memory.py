@@ -17,6 +17,7 @@ class OutOfBounds(Exception):
 
 
 class RawMemory(Protocol):
+    def refresh(self) -> None: ...  # the memory may have moved or grown since the last access
     def data_len(self, store: Any) -> int: ...
     def read(self, store: Any, start: int, stop: int) -> bytearray: ...
     def write(self, store: Any, value: bytes | bytearray, start: int) -> int: ...
@@ -27,7 +28,12 @@ class GuestMemory:
         self._store = store
         self._memory = memory
 
+    def refresh(self) -> None:
+        """Called as each host import starts: the guest may have grown its memory since."""
+        self._memory.refresh()
+
     def size(self) -> int:
+        self._memory.refresh()
         return self._memory.data_len(self._store)
 
     def check(self, ptr: int, length: int) -> tuple[int, int]:

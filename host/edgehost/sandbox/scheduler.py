@@ -208,22 +208,30 @@ class Scheduler:
         # else: parked in an async import until _resume
 
     def _resume(self, task: GuestTask, future: asyncio.Future, deliver: Deliver) -> None:
-        if task.waiting is not future:
-            return  # the task was dropped meanwhile
+        if task.waiting is not future:  # the task was dropped at its deadline meanwhile
+            if not future.cancelled():
+                future.exception()  # seen: nobody is left to deliver it to
+            return
         if task._timer is not None:
             task._timer.cancel()
             task._timer = None
         pending, task._pending, task.waiting = task._pending, None, None
         pending.finish(deliver(future))
-        self._make_runnable(task)
+        if not self._ready and self.running.task is None:
+            self._poll_charged(task)  # nothing else is runnable: resume it now
+        else:
+            self._make_runnable(task)
 
     def _expire_waiting(self, task: GuestTask) -> None:
+        """The deadline passed while the task waited in an async import: drop the guest. What
+        it waited for is not cancelled: it runs under the same deadline (a call chain carries
+        one), so it ends by itself, and a turn that holds an actor's token always finishes
+        cleanly and passes it on."""
         if task.waiting is None:
             return
-        future, pending = task.waiting, task._pending
+        pending = task._pending
         task.waiting = task._pending = None
         task._timer = None
-        future.cancel()
         if pending is not None:
             self._async_imports.forget(pending)
         self._finish(task, timed_out=True)

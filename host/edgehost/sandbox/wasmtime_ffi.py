@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import itertools
-from ctypes import CFUNCTYPE, POINTER, byref, c_void_p, cast, memmove, string_at
+from ctypes import CFUNCTYPE, POINTER, byref, c_void_p, memmove, string_at
 from typing import Callable
 
 import wasmtime
@@ -343,28 +343,44 @@ def export(store: RawStore, instance, name: bytes):
     return item
 
 
-class RawMemory:
-    """A guest memory with one C call per operation. No range checks here: GuestMemory.check
-    runs first on every path (sandbox/memory.py), and a wasm memory never shrinks."""
+# wasmtime_memory_data returning the address as an int, with no cast per call: a private copy of
+# the C function object, so wasmtime-py's own (typed POINTER(c_uint8)) is left as it is.
+_memory_data_address = _bindings.dll["wasmtime_memory_data"]
+_memory_data_address.argtypes = _bindings._wasmtime_memory_data.argtypes
+_memory_data_address.restype = c_void_p
 
-    __slots__ = ("_memory",)
+
+class RawMemory:
+    """A guest memory. Its address and size are read once per host import call (`refresh`
+    marks them stale): a memory cannot move or grow while its guest is inside an import, and
+    each read costs a C call. No range checks here: GuestMemory.check runs first on every path
+    (sandbox/memory.py), and a wasm memory never shrinks."""
+
+    __slots__ = ("_memory", "_base", "_size")
 
     def __init__(self, extern) -> None:
         if extern.kind != EXTERN_MEMORY:
             raise TypeError("export is not a memory")
         self._memory = extern.of.memory
+        self._base: int | None = None
+        self._size = 0
+
+    def refresh(self) -> None:
+        self._base = None
 
     def data_len(self, store: RawStore) -> int:
-        return ffi.wasmtime_memory_data_size(store.context, byref(self._memory))
-
-    def _base(self, store: RawStore) -> int:
-        return cast(ffi.wasmtime_memory_data(store.context, byref(self._memory)), c_void_p).value
+        if self._base is None:
+            self._base = _memory_data_address(store.context, byref(self._memory)) or 0
+            self._size = ffi.wasmtime_memory_data_size(store.context, byref(self._memory))
+        return self._size
 
     def read(self, store: RawStore, start: int, stop: int) -> bytes:
-        return string_at(self._base(store) + start, stop - start)
+        self.data_len(store)
+        return string_at(self._base + start, stop - start)
 
     def write(self, store: RawStore, value: bytes | bytearray, start: int) -> int:
-        memmove(self._base(store) + start, bytes(value), len(value))
+        self.data_len(store)
+        memmove(self._base + start, bytes(value), len(value))
         return len(value)
 
 
