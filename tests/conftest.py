@@ -6,7 +6,9 @@ loopback port, with LMDB in a temp dir. Tests talk to it over HTTP only.
 
 from __future__ import annotations
 
+import gc
 import socket
+import sys
 import threading
 import time
 from contextlib import ExitStack, contextmanager
@@ -118,13 +120,19 @@ COUNTER_BINDINGS = '[[actors]]\nbinding = "COUNTER"\ntype = "Counter"\n' \
                    '[[actors]]\nbinding = "PEER"\ntype = "Counter"\n'
 
 
+# Smaller instance pools than a production worker's: each host's engine reserves its guest
+# stacks up front, one kernel mapping per stack guard page, and a test process builds many
+# hosts (vm.max_map_count is 65,530).
+TEST_POOLS = {"instance_pool_slots": 512, "guest_stack_slots": 256}
+
+
 def test_config(data_dir: Path, **actor_limits) -> HostConfig:
     # Short budgets keep the hostile-guest tests quick (the defaults are 30 s). Actor calls get
     # less than the functions that make them, so a caller sees the timeout as a value. One
     # compile process, not two: each costs ~0.15 s of CPU to start, for every test's host.
     return HostConfig(data_dir=data_dir,
                       limits=SandboxLimits(timeout_ms=2000, memory_bytes=32 * 1024 * 1024,
-                                           memory_cap_bytes=64 * 1024 * 1024),
+                                           memory_cap_bytes=64 * 1024 * 1024, **TEST_POOLS),
                       actors=ActorLimits(**{"call_timeout_ms": 1000, "init_timeout_ms": 1000,
                                             **actor_limits}),
                       ship=ShipLimits(compile_processes=1))
@@ -148,6 +156,20 @@ def serve_host(config: HostConfig) -> Iterator[LiveHost]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        # The host is closed: collect it now, so its engine's reserved instance pools are
+        # returned before the next test builds another. FastAPI keeps route callables (our
+        # admin routes close over the host's parts) in module-level LRU caches: one admin app
+        # per process in production, but a test process builds hundreds.
+        del host
+        _forget_fastapi_route_caches()
+        gc.collect()
+
+
+def _forget_fastapi_route_caches() -> None:
+    models = sys.modules.get("fastapi.dependencies.models")
+    for value in vars(models).values() if models else ():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
 
 
 @pytest.fixture
@@ -174,7 +196,8 @@ def live_host(make_live_host, host_config: HostConfig) -> LiveHost:
 def roomy_host(make_live_host, tmp_path: Path) -> LiveHost:
     """A host with the default 30 s budgets, for tests that queue hundreds of calls on one
     actor: their correctness must not depend on how busy the machine is."""
-    return make_live_host(HostConfig(data_dir=tmp_path / "roomy"))
+    return make_live_host(HostConfig(data_dir=tmp_path / "roomy",
+                                     limits=SandboxLimits(**TEST_POOLS)))
 
 
 @dataclass

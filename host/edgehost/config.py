@@ -35,6 +35,17 @@ class SandboxLimits:
     max_instances: int = 1
     max_memories: int = 1
     max_loaded_modules: int = 256  # compiled modules kept in memory (LRU); the rest on disk
+    # Guest instances (requests running, live activations) one worker may hold at once; their
+    # memories and tables are reserved up front as a pool (address space: about
+    # memory_cap_bytes a slot, resident only when used). When it is full, the least recently
+    # used idle activation is dropped (memory is a cache); if none is idle, a request is
+    # answered 503 and a new activation ActorOverloadedError.
+    instance_pool_slots: int = 4_000
+    # Guest runs (calls in progress, running or waiting) one worker may hold at once, each on
+    # a stack of async_stack_bytes from a pool reserved up front; idle activations hold none.
+    # Each stack's guard page is a kernel memory mapping, so this also bounds how many
+    # mappings the pool costs (vm.max_map_count is 65,530 by default).
+    guest_stack_slots: int = 1_000
 
 
 @dataclass(frozen=True)
@@ -100,7 +111,9 @@ class ActorLimits:
     init_timeout_ms: int = 30_000  # the activation's init turn (constructor)
     mailbox_depth: int = 1000  # calls waiting on one instance before ActorOverloadedError
     idle_eviction_s: float = 60.0
-    max_activations: int = 10_000  # live activations; least recently used idle ones go first
+    # Live activations on one worker (each holds an instance slot); least recently used idle
+    # ones go first. Below instance_pool_slots, so requests always find a slot.
+    max_activations: int = 3_500
     max_name_bytes: int = 1024
     max_key_bytes: int = 2048
     max_value_bytes: int = 128 * 1024

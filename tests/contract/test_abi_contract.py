@@ -10,7 +10,7 @@ from edgehost.metrics import Metrics
 from edgehost.sandbox.abi import HOST_IMPORTS, IMPORT_MODULE, Status
 from edgehost.sandbox.engine import Outcome, Sandbox
 from edgehost.sandbox.invocation import Invocation
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_POOLS
 
 ABI_DOC = ROOT / "guest-sdk" / "ABI.md"
 CONTRACT = ROOT / "guest-sdk" / "abi" / "all_imports.wat"
@@ -50,7 +50,7 @@ def test_contract_wat_imports_exactly_the_host_import_table():
 
 
 def test_contract_module_instantiates_against_the_real_linker(tmp_path: Path):
-    sandbox = Sandbox(SandboxLimits(), tmp_path, Metrics())
+    sandbox = Sandbox(SandboxLimits(**TEST_POOLS), tmp_path, Metrics())
     sandbox.start()
     try:
         compiled = sandbox.compile(bytes(wasmtime.wat2wasm(CONTRACT.read_text())),

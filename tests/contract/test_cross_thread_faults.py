@@ -13,14 +13,14 @@ from edgehost.metrics import Metrics
 from edgehost.sandbox.abi import Status
 from edgehost.sandbox.engine import Outcome, Sandbox
 from edgehost.sandbox.invocation import Invocation
-from tests.conftest import wat
+from tests.conftest import TEST_POOLS, wat
 from tests.isolation.test_bad_pointers import POINTER_IMPORTS, RANGES_PER_IMPORT
 
 ROUNDS = 400
 
 
 def test_faults_stay_with_their_own_invocation_across_threads(tmp_path: Path):
-    sandbox = Sandbox(SandboxLimits(), tmp_path, Metrics())
+    sandbox = Sandbox(SandboxLimits(**TEST_POOLS), tmp_path, Metrics())
     sandbox.start()
     faulty = sandbox.compile(wat("bad_pointers"), memory_limit_bytes=1 << 20)
     clean = sandbox.compile(wat("echo_input"), memory_limit_bytes=1 << 22)

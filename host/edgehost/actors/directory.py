@@ -178,6 +178,10 @@ class ActorDirectory:
                 count -= 1
         return count <= 0
 
+    def evict_one_idle(self, keep: Activation | None, reason: str) -> bool:
+        """Drop the least recently used idle activation other than `keep`; False if none."""
+        return any(self._evict(a, reason) for a in list(self._live.values()) if a is not keep)
+
     def live_names(self, account_id: str, type_: str) -> list[str]:
         return sorted(k.name for k in self._by_account.get(account_id, {})
                       if k.type == type_)

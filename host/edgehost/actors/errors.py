@@ -119,3 +119,9 @@ def unreachable(type_: str, name: str, detail: str) -> ActorError:
 def owner_unavailable(type_: str, why: str) -> ActorError:
     return ActorError("ActorUnavailableError", f"the owner of actor type {type_!r} cannot run: "
                       f"{why}")
+
+
+def no_instance_slot(type_: str, name: str) -> ActorError:
+    return ActorError("ActorOverloadedError",
+                      f"{type_}({name!r}) cannot be activated: the host has no room for another "
+                      "guest instance right now (instance_pool_slots); retry later")

@@ -132,6 +132,11 @@ class ActorSystem:
                        limit: int) -> list[str]:
         return self._storage.instance_names(account_id, type_, after=after, limit=limit)
 
+    def free_instance_slot(self, keep: Activation | None = None) -> bool:
+        """Make room in a full instance pool by dropping the least recently used idle
+        activation (memory is a cache); False if every activation is busy."""
+        return self.directory.evict_one_idle(keep, "instance_pool")
+
     def caller_for(self, deployment: Deployment, deadline: float,
                    chain: tuple[InstanceId, ...] = ()) -> BoundCaller:
         return BoundCaller(self, deployment.function.account_id, deployment.bindings, chain,
@@ -391,19 +396,29 @@ class ActorSystem:
         loop = asyncio.get_running_loop()
         init_deadline = min(deadline, loop.time() + self._limits.init_timeout_ms / 1000)
         budget_ms = _ms_until(loop, init_deadline)
-        activation.instance = self._sandbox.new_instance(owner.compiled,
-                                                         owner.memory_limit_bytes)
-        turn = Turn(self._storage, key, self._limits, self._gate.layers(key))
-        invocation = self._invocation(activation, _frame(key.type.encode(), key.name.encode()),
-                                      turn, chain, deadline)
-        result = await self._run(activation, ACTOR_INIT_EXPORT, invocation, init_deadline,
-                                 budget_ms)
+        for retry in (False, True):
+            activation.instance = self._sandbox.new_instance(owner.compiled,
+                                                             owner.memory_limit_bytes)
+            turn = Turn(self._storage, key, self._limits, self._gate.layers(key))
+            invocation = self._invocation(activation, _frame(key.type.encode(),
+                                                             key.name.encode()),
+                                          turn, chain, deadline)
+            result = await self._run(activation, ACTOR_INIT_EXPORT, invocation, init_deadline,
+                                     budget_ms)
+            # No instance slot free: memory is a cache, so make room by dropping the least
+            # recently used idle activation, once.
+            if result.outcome is not Outcome.OVERLOADED or retry or \
+                    not self.free_instance_slot(keep=activation):
+                break
+            activation.instance.close()
         self._metrics.inc("edgehost_actor_activations_total")
         if result.outcome is Outcome.OK:
             self._submit(activation, turn)
             self._log(owner, result, None)
             return
         self._drop(activation, "failed")
+        if result.outcome is Outcome.OVERLOADED:
+            raise errors.no_instance_slot(key.type, key.name)
         error_id = self._log(owner, result, f"{key.type}({key.name!r}) init")
         if result.outcome is Outcome.TIMEOUT:
             raise errors.init_timeout(key.type, key.name, budget_ms)

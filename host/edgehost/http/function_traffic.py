@@ -158,6 +158,10 @@ class FunctionTraffic:
             result = await self._run(deployment, scope, target, bytes(body), deadline)
         finally:
             self._admission.leave(account)
+        if result.outcome is Outcome.OVERLOADED:  # no instance slot free on this worker
+            await self._overloaded("the host has no room for another guest instance right "
+                                   "now")(scope, receive, send)
+            return
         await self._respond(deployment, result, scope, receive, send)
         self._metrics.observe("edgehost_request_seconds", time.perf_counter() - started)
 
@@ -172,8 +176,16 @@ class FunctionTraffic:
             input=payload, limits=self._sandbox.limits, env_vars=deployment.env_vars,
             actors=self._actors.caller_for(deployment, deadline) if deployment.bindings
             else None)
-        instance = self._sandbox.new_instance(deployment.compiled,
-                                              deployment.memory_limit_bytes)
+        result = await self._run_once(deployment, invocation, deadline)
+        if result.outcome is Outcome.OVERLOADED and self._actors.free_instance_slot():
+            # No instance slot was free, and an idle actor activation gave its up (memory is
+            # a cache): one more try.
+            result = await self._run_once(deployment, invocation, deadline)
+        return result
+
+    async def _run_once(self, deployment: Deployment, invocation: Invocation,
+                        deadline: float) -> InvocationResult:
+        instance = self._sandbox.new_instance(deployment.compiled, deployment.memory_limit_bytes)
         try:
             return await self._scheduler.run(
                 deployment.function.account_id, deployment.function.func_id,
@@ -181,10 +193,9 @@ class FunctionTraffic:
         finally:
             instance.close()
 
-    def _overloaded(self) -> Response:
+    def _overloaded(self, why: str = "this account has too many requests in flight") -> Response:
         self._metrics.inc("edgehost_requests_total", {"outcome": "overloaded"})
-        response = host_error(503, "overloaded",
-                              "this account has too many requests in flight; retry shortly")
+        response = host_error(503, "overloaded", f"{why}; retry shortly")
         response.headers["retry-after"] = "1"
         return response
 

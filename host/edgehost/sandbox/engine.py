@@ -36,7 +36,7 @@ from edgehost.sandbox.abi import (
     ImportSignature,
 )
 from edgehost.sandbox.compiler import CompileRefused, CompilerPool
-from edgehost.sandbox.engine_config import compiled_cache_key, engine_config
+from edgehost.sandbox.engine_config import compiled_cache_key, instance_engine_config
 from edgehost.sandbox.guest import GuestInstance, InvocationResult, Outcome, first_line
 from edgehost.sandbox.imports import ASYNC_IMPLEMENTATIONS, IMPLEMENTATIONS, guarded, guarded_async
 from edgehost.sandbox.invocation import Invocation, RunningGuest
@@ -121,7 +121,7 @@ class Sandbox:
         self.limits = limits
         self._metrics = metrics
         ship = ship or ShipLimits()
-        self.engine = wasmtime.Engine(engine_config(limits))
+        self.engine = wasmtime.Engine(instance_engine_config(limits))
         self._shape = ShapeCheck(ship, limits)
         self._compiler = CompilerPool(limits, ship, metrics)
         self._cache_key = compiled_cache_key(limits)

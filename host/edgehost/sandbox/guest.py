@@ -31,6 +31,7 @@ class Outcome(Enum):
     TIMEOUT = "timeout"  # the wall-clock budget ran out
     TRAP = "trap"  # the guest trapped, including stack overflow and its own aborts
     GUEST_ERROR = "guest_error"  # the entry point returned non-zero
+    OVERLOADED = "overloaded"  # no instance slot was free (the pool is full): not the guest's
 
 
 @dataclass
@@ -127,7 +128,8 @@ class GuestRun:
         except wasmtime.Trap as trap:
             self._end(Outcome.TRAP, describe_trap(trap))
         except wasmtime.WasmtimeError as e:  # e.g. instantiation beyond a store limit
-            self._end(Outcome.TRAP, first_line(e))
+            self._end(Outcome.OVERLOADED if raw.is_pool_exhausted(e) else Outcome.TRAP,
+                      first_line(e))
         finally:
             running.invocation = None
         return True

@@ -33,6 +33,23 @@ from wasmtime import _bindings, _ffi as ffi
 # (symbol, number of arguments, whether it returns something) for every C function used here.
 _C_FUNCTIONS = (
     ("wasmtime_config_async_stack_size_set", 2, False),
+    ("wasmtime_config_memory_reservation_set", 2, False),
+    ("wasmtime_config_memory_guard_size_set", 2, False),
+    ("wasmtime_pooling_allocation_config_new", 0, True),
+    ("wasmtime_pooling_allocation_config_delete", 1, False),
+    ("wasmtime_pooling_allocation_config_total_core_instances_set", 2, False),
+    ("wasmtime_pooling_allocation_config_total_memories_set", 2, False),
+    ("wasmtime_pooling_allocation_config_total_tables_set", 2, False),
+    ("wasmtime_pooling_allocation_config_total_stacks_set", 2, False),
+    ("wasmtime_pooling_allocation_config_max_memory_size_set", 2, False),
+    ("wasmtime_pooling_allocation_config_max_tables_per_module_set", 2, False),
+    ("wasmtime_pooling_allocation_config_max_memories_per_module_set", 2, False),
+    ("wasmtime_pooling_allocation_config_table_elements_set", 2, False),
+    ("wasmtime_pooling_allocation_config_max_core_instance_size_set", 2, False),
+    ("wasmtime_pooling_allocation_config_async_stack_keep_resident_set", 2, False),
+    ("wasmtime_pooling_allocation_config_linear_memory_keep_resident_set", 2, False),
+    ("wasmtime_pooling_allocation_config_table_keep_resident_set", 2, False),
+    ("wasmtime_pooling_allocation_strategy_set", 2, False),
     ("wasmtime_linker_define_func_unchecked", 9, True),
     ("wasmtime_linker_define_async_func", 9, True),
     ("wasmtime_store_new", 3, True),
@@ -107,6 +124,41 @@ def self_check() -> None:
 def set_async_stack_size(config: wasmtime.Config, size: int) -> None:
     """The native stack each running guest future gets (wasm frames plus host import frames)."""
     ffi.wasmtime_config_async_stack_size_set(config.ptr(), size)
+
+
+def set_memory_reservation(config: wasmtime.Config, reservation: int, guard: int) -> None:
+    """Address space reserved per linear memory, and the guard after it. This shapes the
+    compiled code (how bounds are checked), so compiler and host must agree on it."""
+    ffi.wasmtime_config_memory_reservation_set(config.ptr(), reservation)
+    ffi.wasmtime_config_memory_guard_size_set(config.ptr(), guard)
+
+
+def use_pooling_allocator(config: wasmtime.Config, *, slots: int, stacks: int,
+                          max_memory_bytes: int, max_tables: int, table_elements: int,
+                          max_instance_bytes: int, keep_resident: int) -> None:
+    """Instances, memories, tables and guest stacks come from pools reserved once, instead of
+    an mmap and munmap (and page faults) per store: what a store costs to make and drop is
+    most of a small request's C time. `slots` bounds how many instances may exist at once,
+    `stacks` how many guest calls may be in progress."""
+    pool = ffi.wasmtime_pooling_allocation_config_new()
+    try:
+        ffi.wasmtime_pooling_allocation_config_total_core_instances_set(pool, slots)
+        ffi.wasmtime_pooling_allocation_config_total_memories_set(pool, slots)
+        ffi.wasmtime_pooling_allocation_config_total_tables_set(pool, slots)
+        ffi.wasmtime_pooling_allocation_config_total_stacks_set(pool, stacks)
+        ffi.wasmtime_pooling_allocation_config_max_memory_size_set(pool, max_memory_bytes)
+        ffi.wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 1)
+        ffi.wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, max_tables)
+        ffi.wasmtime_pooling_allocation_config_table_elements_set(pool, table_elements)
+        ffi.wasmtime_pooling_allocation_config_max_core_instance_size_set(pool,
+                                                                         max_instance_bytes)
+        ffi.wasmtime_pooling_allocation_config_async_stack_keep_resident_set(pool, keep_resident)
+        ffi.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pool,
+                                                                              keep_resident)
+        ffi.wasmtime_pooling_allocation_config_table_keep_resident_set(pool, keep_resident)
+        ffi.wasmtime_pooling_allocation_strategy_set(config.ptr(), pool)  # copied by the config
+    finally:
+        ffi.wasmtime_pooling_allocation_config_delete(pool)
 
 
 # ----------------------------------------------------------------------- host imports
@@ -332,6 +384,11 @@ class CallFuture:
         if self._error:
             raise wasmtime.WasmtimeError._from_ptr(self._error)
         return self._results[0].of.i32 if self._results is not None else None
+
+
+def is_pool_exhausted(error: wasmtime.WasmtimeError) -> bool:
+    """Whether an instantiation failed only because every pooled instance slot is in use."""
+    return "maximum concurrent limit" in str(error)
 
 
 def export(store: RawStore, instance, name: bytes):
