@@ -21,10 +21,19 @@ class SandboxLimits:
     # Python frames of the host imports it calls. Reserved, not committed: only touched
     # pages cost memory.
     async_stack_bytes: int = 2 * MIB
-    # The time slice: a running guest yields to the scheduler at every epoch tick, and its
-    # wall-clock budget is checked then. Shorter slices give other tenants' requests lower
-    # latency behind a busy guest, at the cost of more yields.
-    epoch_tick_ms: int = 1
+    # The time slice: a running guest yields to the scheduler after this much fuel (about as
+    # many wasm instructions; ~0.1 ms of a simple loop here), and its wall-clock budget is
+    # checked then. A request arriving behind a busy guest waits a few slices (one per step
+    # of its handling), so shorter slices mean lower latency for other tenants; each yield
+    # costs the guest a few microseconds.
+    slice_fuel: int = 100_000
+    # How long the scheduler keeps polling guests before it lets the event loop serve
+    # sockets (one or more slices).
+    scheduler_slice_ms: float = 0.1
+    # The wall-clock backstop of the slice: a guest also yields at every epoch tick, whatever
+    # its fuel (one instruction may do much work: a large memory.fill). Ticks cost a wakeup
+    # of a thread that needs the GIL, so they stay at 1 ms.
+    epoch_tick_ms: float = 1.0
     max_output_bytes: int = 10 * 1000 * 1000
     max_log_lines: int = 256  # per invocation
     max_log_bytes: int = 64 * 1024  # per invocation

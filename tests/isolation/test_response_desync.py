@@ -45,7 +45,7 @@ def test_informational_statuses_are_malformed_responses(live_host: LiveHost):
     for status in (100, 101, 103, 199):
         func = deploy_scripted(live_host, f"interim{status}", status,
                                [("upgrade", "websocket"), ("connection", "upgrade")], FORGED)
-        result = run_attack(live_host, lambda: live_host.call(func["slug"], "/"))
+        result = run_attack(live_host, lambda f=func: live_host.call(f["slug"], "/"))
         r = result.attack_response
         assert r.status_code == 500 and r.headers["x-edgehost-error"] == "function_failed"
         entry = failure_entry(live_host, func["func_id"], r.json()["error_id"])

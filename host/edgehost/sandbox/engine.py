@@ -133,7 +133,7 @@ class Sandbox:
         self.stores_open = 0  # guest stores not yet closed (requests running, activations)
         self._async_imports = raw.AsyncImports()
         self.scheduler = Scheduler(self.running, self._async_imports,
-                                   limits.epoch_tick_ms / 1000)
+                                   limits.scheduler_slice_ms / 1000)
         self._linker = self._build_linker()
         self._loaded: OrderedDict[str, CompiledModule] = OrderedDict()  # LRU
         self._loading: dict[str, threading.Lock] = {}  # one lock per module being loaded

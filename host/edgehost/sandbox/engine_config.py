@@ -34,7 +34,8 @@ def engine_config(limits: SandboxLimits) -> wasmtime.Config:
             f"({limits.max_wasm_stack}) by at least {ASYNC_STACK_HOST_MARGIN} bytes for the "
             "host imports' frames")
     config = wasmtime.Config()
-    config.epoch_interruption = True
+    config.epoch_interruption = True  # the wall-clock backstop of the time slice
+    config.consume_fuel = True  # the time slice itself (see wasmtime_ffi.RawStore)
     config.max_wasm_stack = limits.max_wasm_stack
     config.cranelift_opt_level = "speed"
     # A guest runs on its own stack while it is a future: its wasm frames (max_wasm_stack)
@@ -63,4 +64,4 @@ def compiled_cache_key(limits: SandboxLimits) -> str:
     """What a compiled module's file name carries besides the module's hash: serialized
     modules are valid only for the same wasmtime version and engine settings."""
     return (f"wasmtime{WASMTIME_VERSION}-stack{limits.max_wasm_stack}"
-            f"-mem{limits.memory_cap_bytes >> 20}")
+            f"-mem{limits.memory_cap_bytes >> 20}-fuel")

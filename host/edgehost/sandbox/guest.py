@@ -64,7 +64,7 @@ class GuestInstance:
         self.store = raw.RawStore(sandbox.engine, memory_bytes=memory_limit_bytes,
                                   table_elements=limits.max_table_elements,
                                   instances=limits.max_instances, tables=limits.max_tables,
-                                  memories=limits.max_memories)
+                                  memories=limits.max_memories, slice_fuel=limits.slice_fuel)
         self.instance = None  # set by the first run's instantiation
         self.memory: GuestMemory | None = None
         sandbox.stores_open += 1

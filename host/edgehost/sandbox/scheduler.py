@@ -181,8 +181,11 @@ class Scheduler:
                 break
             loop_now = self._loop.time()
         if self._ready and not self._scheduled:
+            # The next slice as a timer due now, not call_soon: asyncio runs due timers after
+            # the I/O callbacks of its next iteration, so each step of handling a request (an
+            # accept, a read, a task's first step) waits for at most one slice, not one per step.
             self._scheduled = True
-            self._loop.call_soon(self._run_slice)
+            self._loop.call_at(self._loop.time(), self._run_slice)
 
     def _poll_charged(self, task: GuestTask) -> None:
         """Poll a task outside a slice, charging its account's virtual time."""
@@ -215,6 +218,13 @@ class Scheduler:
         if task._timer is not None:
             task._timer.cancel()
             task._timer = None
+        if self._loop.time() >= task.deadline:
+            # Its budget ran out as the answer came (a callee shares its caller's deadline, so
+            # both end together): the caller is out of time, not handed a callee's timeout.
+            if not future.cancelled():
+                future.exception()  # seen
+            self._expire_waiting(task)
+            return
         pending, task._pending, task.waiting = task._pending, None, None
         pending.finish(deliver(future))
         if not self._ready and self.running.task is None:

@@ -58,6 +58,8 @@ _C_FUNCTIONS = (
     ("wasmtime_store_delete", 1, False),
     ("wasmtime_context_set_epoch_deadline", 2, False),
     ("wasmtime_context_epoch_deadline_async_yield_and_update", 2, True),
+    ("wasmtime_context_set_fuel", 2, True),
+    ("wasmtime_context_fuel_async_yield_interval", 2, True),
     ("wasmtime_instance_pre_instantiate_async", 5, True),
     ("wasmtime_instance_export_get", 5, True),
     ("wasmtime_func_call_async", 8, True),
@@ -290,18 +292,27 @@ class _Wait:
 
 # ----------------------------------------------------------------------- stores and calls
 
+# Fuel is only a clock here, never a limit: a store gets all of it, and yields every
+# `slice_fuel` units.
+_ALL_FUEL = (1 << 63) - 1
+
+
 class RawStore:
-    """A wasmtime store made and freed through the C API, with the host's limits and an epoch
-    deadline that yields to the scheduler at every tick (the time slice)."""
+    """A wasmtime store made and freed through the C API, with the host's limits. Its guest
+    yields to the scheduler every `slice_fuel` units of fuel (about as many wasm
+    instructions: the time slice), and at every epoch tick at the latest (a wall-clock
+    backstop for instructions that do much work for one unit, like a large memory.fill)."""
 
     __slots__ = ("_ptr", "context")
 
     def __init__(self, engine: wasmtime.Engine, *, memory_bytes: int, table_elements: int,
-                 instances: int, tables: int, memories: int) -> None:
+                 instances: int, tables: int, memories: int, slice_fuel: int) -> None:
         self._ptr = ffi.wasmtime_store_new(engine.ptr(), None, _NO_FINALIZER)
         self.context = ffi.wasmtime_store_context(self._ptr)
         ffi.wasmtime_store_limiter(self._ptr, memory_bytes, table_elements, instances, tables,
                                    memories)
+        _check(ffi.wasmtime_context_set_fuel(self.context, _ALL_FUEL))
+        _check(ffi.wasmtime_context_fuel_async_yield_interval(self.context, slice_fuel))
         ffi.wasmtime_context_set_epoch_deadline(self.context, 1)
         # The binding's declared restype is stale (see toolchain.md): never read the result.
         ffi.wasmtime_context_epoch_deadline_async_yield_and_update(self.context, 1)

@@ -39,7 +39,7 @@ async def all_metrics(cluster: Cluster, render: Callable[[], str]) -> str:
     others = [i for i in range(cluster.count) if i != cluster.index]
     replies = await asyncio.gather(*(cluster.peers.request(i, "metrics", {}) for i in others),
                                    return_exceptions=True)
-    for index, reply in zip(others, replies):
+    for index, reply in zip(others, replies, strict=True):
         if not isinstance(reply, BaseException):
             texts[index] = reply[1].decode()
     seen_meta: set[str] = set()
