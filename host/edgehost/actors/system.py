@@ -16,6 +16,7 @@ is bounded, and a call that would close a cycle of waits fails at once (actors/w
 from __future__ import annotations
 
 import asyncio
+import math
 import struct
 from concurrent.futures import Executor
 import time
@@ -421,7 +422,11 @@ class ActorSystem:
             raise errors.no_instance_slot(key.type, key.name)
         error_id = self._log(owner, result, f"{key.type}({key.name!r}) init")
         if result.outcome is Outcome.TIMEOUT:
-            raise errors.init_timeout(key.type, key.name, budget_ms)
+            if init_deadline < deadline:  # the init hook's own 30 s budget ran out
+                raise errors.init_timeout(key.type, key.name, budget_ms)
+            # The call's budget ran out while the constructor ran: the caller timed out, the
+            # constructor did not break its own limit.
+            raise errors.timeout(key.type, key.name, "constructor", budget_ms)
         raise errors.method_failed(key.type, key.name, "constructor",
                                    _failure_message(result, error_id))
 
@@ -504,7 +509,10 @@ def _id_of(raw: list[str]) -> InstanceId:
 
 
 def _ms_until(loop: asyncio.AbstractEventLoop, deadline: float) -> int:
-    return max(int((deadline - loop.time()) * 1000), 1)
+    """The budget left until `deadline`, rounded up: rounded down, a callee's run would end
+    up to 1 ms before its caller's, and the caller would get the callee's timeout as an
+    answer with time left to act on it, instead of timing out with it."""
+    return max(math.ceil((deadline - loop.time()) * 1000), 1)
 
 
 def _text(raw: bytes, what: str) -> str:

@@ -1,26 +1,87 @@
-"""One worker process: `python -m edgehost.workers.process SPEC` (started by the supervisor).
+"""One worker process, forked by the supervisor, and the supervisor's handle on it.
 
-SPEC is JSON: the worker's index and the count, the inherited file descriptors (its ends of
+The worker's spec says its index and the count, its inherited file descriptors (its ends of
 the peer links, the data dir lock, the pipe to report readiness on), and the serve options.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import signal
 import socket
 import sys
+import time
+import traceback
 from pathlib import Path
 
-from edgehost.workers.supervisor import READY
-
+READY = b"ready\n"
 _PR_SET_PDEATHSIG = 1
 
 
+class WorkerProcess:
+    """A forked worker, with the part of `subprocess.Popen`'s interface the supervisor uses."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"worker pid {self.pid} still running after {timeout} s")
+            time.sleep(0.01)
+        assert self.returncode is not None
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def fork_worker(spec: dict, close: list) -> WorkerProcess:
+    """Fork a worker running `main(spec)`. `close`: sockets and fds the worker must not keep.
+
+    The supervisor runs no thread, so forking it is safe; the child never returns into the
+    supervisor's code."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    spec = {**spec, "supervisor_pid": os.getpid()}
+    pid = os.fork()
+    if pid:
+        return WorkerProcess(pid)
+    code = 1
+    try:
+        # The supervisor's handlers would signal the child's siblings: restore the defaults
+        # until uvicorn installs its own.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for item in close:
+            item.close() if isinstance(item, socket.socket) else os.close(item)
+        code = main(spec)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
 def main(spec: dict) -> int:
-    _die_with_parent()
+    _die_with_parent(spec["supervisor_pid"])
     from edgehost.app import build_host, create_app
     from edgehost.cli.serve import announce, host_config, uvicorn_server
     from edgehost.logs_setup import configure_logging
@@ -53,7 +114,7 @@ def main(spec: dict) -> int:
     return 0
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(supervisor_pid: int) -> None:
     """If the supervisor dies (even by kill -9), the kernel kills this worker too: no worker
     may outlive the lock holder and keep serving a data dir it no longer owns."""
     try:
@@ -61,9 +122,5 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass  # not Linux: the supervisor's own shutdown still stops the workers
-    if os.getppid() == 1:  # the parent died before prctl took effect
+    if os.getppid() != supervisor_pid:  # the supervisor died before prctl took effect
         os._exit(1)
-
-
-if __name__ == "__main__":
-    sys.exit(main(json.loads(sys.argv[1])))

@@ -8,22 +8,24 @@ over them. Worker 0, the primary, starts first: it creates the default account a
 `--ship` folders before the others start, and it runs the admin API. If a worker dies, the
 supervisor stops the others and exits non-zero (a process manager restarts the whole host);
 if the supervisor dies, the kernel kills the workers (PR_SET_PDEATHSIG).
+
+Workers are forked from the supervisor, which has already imported the host's code (and runs
+no thread): a worker starts in milliseconds instead of paying a Python start and every import
+again (~0.3-0.5 s each), which is most of what a multi-worker start used to cost before the
+first 200.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from edgehost.data_dir_lock import DataDirInUse, DataDirLock
-
-READY = b"ready\n"
+from edgehost.workers.process import READY, WorkerProcess, fork_worker
 
 
 def supervise(*, host: str, port: int, data_dir: Path, shown_data_dir: str, count: int,
@@ -48,7 +50,7 @@ def supervise(*, host: str, port: int, data_dir: Path, shown_data_dir: str, coun
     print(f"edgehost listening on http://{host}:{port}  (data: {data_dir}; {count} workers)",
           flush=True)
     links = _socket_pairs(count)
-    workers: list[subprocess.Popen] = []
+    workers: list[WorkerProcess] = []
     stopping = False
 
     def stop(signum, _frame) -> None:
@@ -66,7 +68,7 @@ def supervise(*, host: str, port: int, data_dir: Path, shown_data_dir: str, coun
         for index in range(count):
             if stopping:  # told to stop while starting: start no more
                 break
-            proc, ready = _start_worker(index, spec, links, lock)
+            proc, ready = _start_worker(index, spec, links, reservation)
             workers.append(proc)
             if index == 0:  # the primary bootstraps before the others start
                 if not _wait_ready(proc, ready):
@@ -97,26 +99,28 @@ def _socket_pairs(count: int) -> dict[tuple[int, int], socket.socket]:
     return links
 
 
-def _start_worker(index: int, spec: dict, links: dict, lock: DataDirLock
-                  ) -> tuple[subprocess.Popen, int]:
+def _start_worker(index: int, spec: dict, links: dict, reservation: socket.socket
+                  ) -> tuple[WorkerProcess, int]:
     ready_read, ready_write = os.pipe()
-    peer_fds = {j: sock.fileno() for (i, j), sock in links.items() if i == index}
-    worker_spec = {**spec, "index": index, "peer_fds": peer_fds, "ready_fd": ready_write}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edgehost.workers.process", json.dumps(worker_spec)],
-        pass_fds=[*peer_fds.values(), ready_write, lock.fd])
+    own = {j: sock for (i, j), sock in links.items() if i == index}
+    others = [sock for (i, _j), sock in links.items() if i != index]
+    worker_spec = {**spec, "index": index, "peer_fds": {j: s.fileno() for j, s in own.items()},
+                   "ready_fd": ready_write}
+    # The worker keeps only its own ends: a sibling holding another pair's end would keep
+    # that link open after its worker died.
+    proc = fork_worker(worker_spec, close=[*others, reservation, ready_read])
     os.close(ready_write)
     return proc, ready_read
 
 
-def _wait_ready(proc: subprocess.Popen, ready: int) -> bool:
+def _wait_ready(proc: WorkerProcess, ready: int) -> bool:
     """Block until the worker reports ready (True) or exits (False)."""
     with os.fdopen(ready, "rb") as pipe:
         line = pipe.readline()  # empty when the worker exited before reporting
     return line == READY and proc.poll() is None
 
 
-def _watch(workers: list[subprocess.Popen], stopping) -> int:
+def _watch(workers: list[WorkerProcess], stopping) -> int:
     """Wait until told to stop (0) or until a worker exits on its own (1); either way stop
     every worker before returning."""
     while True:
@@ -133,7 +137,7 @@ def _watch(workers: list[subprocess.Popen], stopping) -> int:
         time.sleep(0.2)
 
 
-def _stop_all(workers: list[subprocess.Popen], grace_s: float = 10.0) -> None:
+def _stop_all(workers: list[WorkerProcess], grace_s: float = 10.0) -> None:
     """SIGTERM every worker still running (each finishes its requests and commits), then
     SIGKILL whatever has not exited after the grace period."""
     for proc in workers:
@@ -143,6 +147,6 @@ def _stop_all(workers: list[subprocess.Popen], grace_s: float = 10.0) -> None:
     for proc in workers:
         try:
             proc.wait(max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
+        except TimeoutError:
             proc.kill()
             proc.wait()
