@@ -112,9 +112,9 @@ SUMMARY: tuple[tuple[str, tuple[tuple[tuple[str, ...], str], ...]], ...] = (
         (("tenants.bystander_slowdown",), "  p50 runaways running / idle"),
         (("tenants.mailbox_threads",), "host threads, 1,000 calls waiting on one actor"),
         (("tenants.exports_10_request_ms",), "per request, hello-like guest, 10 exports"),
-        (("tenants.exports_1000_request_ms",), "  1,000 exports"),
+        (("tenants.exports_990_request_ms",), "  990 exports"),
         (("tenants.exports_16000_request_ms",), "  16,000 exports"),
-        (("tenants.exports_16000_vs_10",), "  16,000 / 10 exports"),
+        (("tenants.exports_990_vs_10",), "  990 / 10 exports"),
     )),
 )
 
