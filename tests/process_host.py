@@ -73,13 +73,19 @@ class ProcessHost:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._close_output()
 
     def kill9(self) -> None:
         """kill -9 the whole host (supervisor and workers), and wait until it is gone."""
         assert self.proc is not None
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+        self._close_output()
         _wait_for_lock_release(self.data_dir)
+
+    def _close_output(self) -> None:
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
 
 
 def _wait_for_lock_release(data_dir: Path, timeout: float = 10.0) -> None:

@@ -84,4 +84,5 @@ def test_dev_rebuilds_on_save_and_state_survives_reloads(live_host: LiveHost, tm
     finally:
         dev.send_signal(signal.SIGINT)
         dev.wait(timeout=30)
+        dev.stdout.close()
     assert (project / ".edgehost-dev").is_dir()

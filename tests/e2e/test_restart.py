@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.conftest import EXAMPLES
 from tests.process_host import ProcessHost
@@ -56,13 +57,14 @@ def test_default_account_key_file_is_owner_only_when_no_env_key(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "edgehost", "serve", "--port", "0",
                              "--data-dir", str(tmp_path / "d")], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
-    try:
-        lines = [proc.stdout.readline() for _ in range(2)]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with proc:
+        try:
+            lines = [proc.stdout.readline() for _ in range(2)]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
     key_line = next(line for line in lines if line.startswith("admin key file:"))
-    path = key_line.split(":", 1)[1].strip()
+    path = Path(key_line.split(":", 1)[1].strip())
     mode = stat.S_IMODE(os.stat(path).st_mode)
     assert mode == 0o600
-    assert open(path).read().strip().startswith("ehk_")
+    assert path.read_text().strip().startswith("ehk_")

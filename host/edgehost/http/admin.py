@@ -150,9 +150,12 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
         except Exception as e:  # starlette raises its own parse errors
             raise BadRequest(
                 f"expected multipart/form-data with 'module' and 'manifest': {e}") from None
-        wasm = await _read_part(form.get("module"), "module", config.max_module_bytes)
-        manifest_raw = await _read_part(form.get("manifest"), "manifest",
-                                        config.max_manifest_bytes)
+        try:
+            wasm = await _read_part(form.get("module"), "module", config.max_module_bytes)
+            manifest_raw = await _read_part(form.get("manifest"), "manifest",
+                                            config.max_manifest_bytes)
+        finally:
+            await form.close()  # the parts' spooled temporary files, at once, not at GC
         try:
             manifest_text = manifest_raw.decode("utf-8")
         except UnicodeDecodeError:
