@@ -7,9 +7,9 @@ Phases, each explained in benchmarks/README.md:
 1. first activation   in-process: a Host built as `edgehost serve` builds it, examples/account
                       shipped into it, calls made through `ActorSystem.call` as the guest's
                       `actor_call` import makes them. A deposit to a never-touched name, split
-                      into new Store, instantiate, init turn and the method's own turn (timed
-                      by wrapping the host's methods on this one Host object), against a deposit
-                      to a warm name.
+                      into new Store, instantiate, init turn and the method's own turn (the
+                      host's own timings, read from its metrics around each call), against a
+                      deposit to a warm name.
 2. ship -> first 200  a real `edgehost serve --port 0` process: the bundle POSTed to the admin
                       API as `edgehost ship` posts it; the ship request itself, then from its
                       answer to the function's first 200 (new connections, as a first visitor):
@@ -33,19 +33,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import (
     BASE_DOMAIN, REPO, Report, add_workers_option, host_process, http_request, machine_info,
     print_table, table_header, wait_until_serving, worker_settings, workers_flag, write_json)
 
-from edgehost.app import Host, build_host
+from edgehost.app import build_host
 from edgehost.cli.serve import ship_project
 from edgehost.config import HostConfig
+from edgehost.metrics import Metrics
 from edgehost.projects import Project, load_project
 from edgehost.registry.bootstrap import KEY_FILE
-from edgehost.sandbox.engine import GuestInstance
 
 JSON_SCHEMA = "edgehost-bench-cold/1"
 HELLO_DIR = REPO / "examples" / "hello"
@@ -78,59 +78,70 @@ def missing_modules() -> list[Path]:
 # ----------------------------------------------------------------------------- phase 1
 
 
-@dataclass
-class ActivationProbe:
-    """The steps of the latest activation, in seconds (None: the step did not run)."""
-
-    store_s: float | None = None  # Sandbox.new_instance: Store + limits
-    instantiate_s: float | None = None  # the init run's instantiation (GuestRun.instantiate_s)
-    activate_s: float | None = None  # ActorSystem._activate: all of the above + init turn
-
-    def reset(self) -> None:
-        self.store_s = self.instantiate_s = self.activate_s = None
+# What the host times of an activation (host/edgehost/metrics.py), by step.
+ACTIVATION_METRICS = {
+    "activation": "edgehost_actor_activation_seconds",  # all of it: store, instantiate, init
+    "store": "edgehost_guest_store_seconds",  # Sandbox.new_instance: Store + limits
+    "instantiate": "edgehost_guest_instantiate_seconds",  # InstancePre.instantiate, memory
+    "init": "edgehost_actor_init_seconds",  # from the new store on: instantiate + init turn
+}
 
 
-def install_probe(host: Host) -> ActivationProbe:
-    """Time an activation's steps by wrapping host methods, on this Host object only.
+class HostTimings:
+    """The host's timings of the steps one call ran, from its metrics read before and after
+    the call (in-process, so exact: each step's sum moves by that step's one duration)."""
 
-    host/ is not changed: the wrappers shadow `ActorSystem._activate`, `Sandbox.new_instance`
-    and each new instance's `start` (whose first run instantiates it and records how long
-    that took). If the host renames them, this fails here rather than reporting a split that
-    was never timed.
-    """
-    for cls, name in ((type(host.actors), "_activate"), (type(host.sandbox), "new_instance"),
-                      (GuestInstance, "start")):
-        if not callable(getattr(cls, name, None)):
-            raise RuntimeError(f"{cls.__name__}.{name} no longer exists: update install_probe "
-                               "in benchmarks/bench_cold.py to the host's activation path")
-    probe = ActivationProbe()
-    new_instance = host.sandbox.new_instance
-    activate = host.actors._activate
+    def __init__(self, metrics: Metrics) -> None:
+        self._series = {step: metrics.summary(name) for step, name in ACTIVATION_METRICS.items()}
 
-    def probed_new_instance(*args, **kwargs) -> GuestInstance:
-        started = time.perf_counter()
-        instance = new_instance(*args, **kwargs)
-        probe.store_s = time.perf_counter() - started
-        return instance
+    def read(self) -> dict[str, tuple[int, float]]:
+        return {step: series.read() for step, series in self._series.items()}
 
-    async def probed_activate(activation, *args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return await activate(activation, *args, **kwargs)
-        finally:
-            probe.activate_s = time.perf_counter() - started
-
-    host.sandbox.new_instance = probed_new_instance
-    host.actors._activate = probed_activate
-    return probe
+    def since(self, before: dict[str, tuple[int, float]]) -> dict[str, float | None]:
+        """Each step's seconds since `before`; None for a step that did not run."""
+        steps: dict[str, float | None] = {}
+        for step, (count, total) in self.read().items():
+            ran = count - before[step][0]
+            if ran > 1:
+                raise RuntimeError(f"{ACTIVATION_METRICS[step]} counted {ran} in one call: "
+                                   "something else ran guests in this host")
+            steps[step] = total - before[step][1] if ran else None
+        return steps
 
 
 def bench_activation(report: Report, settings: Settings, workdir: Path) -> None:
     asyncio.run(_bench_activation(report, settings, workdir))
 
 
+@dataclass
+class ActivationSamples:
+    """Per-call seconds: calls to never-touched names, split by step, and to a warm name."""
+
+    total: list[float] = field(default_factory=list)
+    activation: list[float] = field(default_factory=list)
+    store: list[float] = field(default_factory=list)
+    instantiate: list[float] = field(default_factory=list)
+    init: list[float] = field(default_factory=list)  # the init turn without instantiation
+    method: list[float] = field(default_factory=list)
+    warm: list[float] = field(default_factory=list)
+
+    def add_first(self, elapsed: float, steps: dict[str, float | None]) -> None:
+        if None in steps.values():
+            raise RuntimeError(f"a call to a new name did not activate as expected: {steps}")
+        self.total.append(elapsed)
+        self.activation.append(steps["activation"])
+        self.store.append(steps["store"])
+        self.instantiate.append(steps["instantiate"])
+        self.init.append(steps["init"] - steps["instantiate"])
+        self.method.append(elapsed - steps["activation"])
+
+    def add_warm(self, elapsed: float, steps: dict[str, float | None]) -> None:
+        if steps["activation"] is not None:
+            raise RuntimeError("a call to an active name activated it again")
+        self.warm.append(elapsed)
+
+
 async def _bench_activation(report: Report, settings: Settings, workdir: Path) -> None:
-    section = "1. first actor activation (in-process, ActorSystem.call, examples/account)"
     host = build_host(HostConfig(data_dir=workdir / "inprocess"), env_key=None)
     try:
         record, _status = ship_project(host, load_project(OWNER_DIR))
@@ -139,70 +150,55 @@ async def _bench_activation(report: Report, settings: Settings, workdir: Path) -
         if deployment is None:
             raise RuntimeError("account was shipped but has no deployment")
         loop = asyncio.get_running_loop()
-        runs: list = []
-        start_run = GuestInstance.start
+        timings = HostTimings(host.metrics)
 
-        def recorded_start(instance, entry, invocation):
-            run = start_run(instance, entry, invocation)
-            runs.append(run)
-            return run
-
-        async def deposit(name: str) -> int:
+        async def deposit(name: str, *, new: bool) -> tuple[float, dict[str, float | None]]:
+            """A deposit of 1 to `name` (`new`: never touched before): the call's seconds, and
+            the host's timings of it."""
             caller = host.actors.caller_for(deployment, loop.time() + 30)
-            runs.clear()
+            before = timings.read()
+            started = time.perf_counter()
             result = await host.actors.call(caller, ACTOR_BINDING, name.encode(), b"deposit",
                                             DEPOSIT_ARGS)
-            instantiated = [r.instantiate_s for r in runs if r.instantiate_s is not None]
-            probe.instantiate_s = instantiated[0] if instantiated else None
-            return int(json.loads(result))
+            elapsed = time.perf_counter() - started
+            balance = int(json.loads(result))
+            if new and balance != 1:
+                raise RuntimeError(f"{name} was not new: balance {balance}")
+            return elapsed, timings.since(before)
 
-        probe = install_probe(host)
-        GuestInstance.start = recorded_start
         # Unmeasured: the first calls in a process pay one-off Python costs (imports, caches).
         for i in range(5):
-            await deposit(f"warmup-{i}")
-        await deposit("warm")
+            await deposit(f"warmup-{i}", new=True)
+        await deposit("warm", new=True)
         n = settings.activations
         report.progress(f"first activation: {n} deposits to new names, {n} to a warm one "
                         "(in-process)")
-        total, activate, store, instantiate, init, method, warm = ([] for _ in range(7))
+        samples = ActivationSamples()
         for i in range(n):  # interleaved, so both kinds see the same machine state
-            probe.reset()
-            started = time.perf_counter()
-            balance = await deposit(f"fresh-{i}")
-            elapsed = time.perf_counter() - started
-            if balance != 1:
-                raise RuntimeError(f"fresh-{i} was not new: balance {balance}")
-            if None in (probe.activate_s, probe.store_s, probe.instantiate_s):
-                raise RuntimeError(f"a call to a new name did not activate as expected: {probe}")
-            total.append(elapsed)
-            activate.append(probe.activate_s)
-            store.append(probe.store_s)
-            instantiate.append(probe.instantiate_s)
-            init.append(probe.activate_s - probe.store_s - probe.instantiate_s)
-            method.append(elapsed - probe.activate_s)
-            probe.reset()
-            started = time.perf_counter()
-            await deposit("warm")
-            warm.append(time.perf_counter() - started)
-            if probe.activate_s is not None:
-                raise RuntimeError("a call to an active name activated it again")
+            samples.add_first(*await deposit(f"fresh-{i}", new=True))
+            samples.add_warm(*await deposit("warm", new=False))
     finally:
-        GuestInstance.start = start_run
         host.close()
-    first = report.timed("first_call_ms", section, "deposit to a never-touched name", total,
-                         "ms", "call -> result: activation + the deposit's turn")
-    report.timed("activation_ms", section, "  activation: instantiate + init turn", activate,
-                 "ms", "ActorSystem._activate")
-    report.timed("activation_store_us", section, "    new Store + limits", store, "us")
+    add_activation_figures(report, samples)
+
+
+def add_activation_figures(report: Report, samples: ActivationSamples) -> None:
+    section = "1. first actor activation (in-process, ActorSystem.call, examples/account)"
+    first = report.timed("first_call_ms", section, "deposit to a never-touched name",
+                         samples.total, "ms", "call -> result: activation + the deposit's turn")
+    report.timed("activation_ms", section, "  activation: instantiate + init turn",
+                 samples.activation, "ms", "edgehost_actor_activation_seconds")
+    report.timed("activation_store_us", section, "    new Store + limits", samples.store, "us",
+                 "edgehost_guest_store_seconds")
     report.timed("activation_instantiate_us", section,
-                 "    instantiate (InstancePre, _initialize)", instantiate, "us")
-    report.timed("activation_init_ms", section, "    init turn (constructor, commit, log)", init,
-                 "ms", "activation - Store - instantiate")
+                 "    instantiate (InstancePre, memory)", samples.instantiate, "us",
+                 "edgehost_guest_instantiate_seconds")
+    report.timed("activation_init_ms", section, "    init turn (constructor, commit, log)",
+                 samples.init, "ms", "edgehost_actor_init_seconds - instantiate")
     report.timed("first_method_turn_ms", section, "  the deposit's turn (incl. durable commit)",
-                 method, "ms", "whole call - activation")
-    warm_fig = report.timed("warm_call_ms", section, "deposit to a warm name", warm, "ms",
-                            "one turn incl. durable commit")
+                 samples.method, "ms", "whole call - activation")
+    warm_fig = report.timed("warm_call_ms", section, "deposit to a warm name", samples.warm,
+                            "ms", "one turn incl. durable commit")
     report.ratio("first_vs_warm", section, "first call / warm call", first, warm_fig,
                  better="lower", note="medians; the parts above need not add up exactly")
 

@@ -7,9 +7,9 @@ Phases, each explained in benchmarks/README.md:
 
 1. compile at ship      `Sandbox.compile` + `keep` on hello.wasm, compile processes warm
 2. load after restart   `Sandbox.load` from the on-disk compiled cache in a fresh Sandbox
-3. per request          new Store + instantiate (measured with wasmtime directly, on an engine
-                        configured like the host's), `Sandbox.invoke`, and a full in-process
-                        request (encode -> guest -> decode)
+3. per request          new Store (`Sandbox.new_instance`) + instantiate (the instance's first
+                        run), `Sandbox.invoke`, and a full in-process request (encode -> guest
+                        -> decode)
 4. first call           `edgehost serve` restarted on a data dir where hello was shipped before:
                         process start to first 200, first request vs warm request
 5. throughput           wrk (or the Python fallback, loadgen.py) at N connections against the
@@ -44,7 +44,6 @@ from edgehost.projects import load_project
 from edgehost.sandbox.abi import (
     FETCH_EXPORT, MEMORY_EXPORT)
 from edgehost.sandbox.engine import CompiledModule, Sandbox, module_hash
-from edgehost.sandbox.engine_config import engine_config
 from edgehost.sandbox import wasmtime_ffi
 from edgehost.sandbox.invocation import Invocation
 from edgehost.sandbox.wire import GuestRequest, decode_response, encode_request
@@ -143,8 +142,9 @@ def bench_compile_and_load(report: Report, settings: Settings, wasm: bytes,
                                 "shape+compile process+deserialize+checks+write cache")
     cwasm = next(cache_dir.glob("*.cwasm"))
 
-    # The same work without the host around it, to show what the host adds to wasmtime.
-    engine = mirror_engine(limits)
+    # The same work without the host around it, to show what the host adds to wasmtime: on the
+    # Sandbox's own engine (engine_config.py), so with the host's compile settings exactly.
+    engine = sandbox.engine
     raw_compile_s = []
     for _ in range(settings.compile_runs):
         started = time.perf_counter()
@@ -183,15 +183,6 @@ def bench_compile_and_load(report: Report, settings: Settings, wasm: bytes,
     report.add("wasm_kib", section, "hello.wasm size", len(wasm) / 1024, "KiB")
     report.add("cwasm_kib", section, "compiled cache file size", cwasm.stat().st_size / 1024,
                "KiB")
-
-
-def mirror_engine(limits: SandboxLimits) -> wasmtime.Engine:
-    """An engine configured like the Sandbox's own (the one engine_config).
-
-    Sandbox does not expose its engine, and instantiation cannot be timed apart from the guest
-    call through `Sandbox.invoke`, so the benchmark builds another from the same configuration.
-    """
-    return wasmtime.Engine(engine_config(limits))
 
 
 def hello_invoker(sandbox: Sandbox, compiled: CompiledModule, limits: SandboxLimits,

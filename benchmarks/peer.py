@@ -63,10 +63,26 @@ def find_peer(directory: Path | None) -> PeerSetup | str:
         return f"no {WRK_SCRIPT} in {directory}"
     workerd = directory / WORKERD_BINARY
     if not os.access(workerd, os.X_OK):
-        return f"workerd is not installed (run `npm ci` in {directory})"
+        return workerd_missing(directory)
     if shutil.which("wrk") is None:
         return "wrk is not installed (apt-get install -y wrk)"
     return PeerSetup(directory, workerd, directory / CONFIG, directory / WRK_SCRIPT)
+
+
+def workerd_missing(directory: Path) -> str:
+    """Why the peer cannot run when the harness has no workerd, and what works instead."""
+    if is_writable(directory):
+        return f"workerd is not installed (run `npm ci` in {directory})"
+    copy = f"~/{directory.name}-peer"
+    return (f"workerd is not installed, and {directory} is read-only: copy the harness to a "
+            f"writable folder (`cp -r {directory} {copy}`), run `npm ci` there and pass "
+            f"`--peer-dir {copy}`")
+
+
+def is_writable(directory: Path) -> bool:
+    """Whether `npm ci` may add node_modules to `directory`. A folder with no write bit at all
+    is meant to stay as it is, so it counts as read-only even for root (who could write)."""
+    return bool(directory.stat().st_mode & 0o222) and os.access(directory, os.W_OK)
 
 
 def script_sizes(directory: Path | None) -> dict[str, int] | str:

@@ -34,7 +34,7 @@ import math
 import sys
 import time
 import traceback
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -51,7 +51,6 @@ from common import (
     worker_settings, workers_flag)
 
 JSON_SCHEMA = "edgehost-bench-run/2"
-BENCHMARKS = ("sizes", "cold", "hello", "actors", "tenants", "sidebyside")  # the order they run in
 SIDE_BY_SIDE = "sidebyside."
 
 # The summary table: the issue's headings, each row (figure keys, label). A row shows the first
@@ -137,33 +136,103 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+# ----------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Plan:
+    """What this run measures and how: decided before anything is measured."""
+
+    args: argparse.Namespace
+    started: float  # perf_counter at the start: every benchmark's progress clock
+    created: datetime
+    out: Path
+    generator: str  # wrk | python
+    generator_text: str
+    machine: dict
+    workers: dict  # worker_settings(): requested, count, flag
+    peer_setup: peer.PeerSetup | str  # the harness, or why the peer cannot run here
+    settings: dict[str, object]  # each benchmark's Settings (sizes has none)
+
+    @property
+    def peer_unavailable(self) -> str | None:
+        return self.peer_setup if isinstance(self.peer_setup, str) else None
+
+
+@dataclass
+class Results:
+    """What the benchmarks produced, filled in as they run."""
+
+    reports: dict[str, Report]
+    checks: list[dict] = field(default_factory=list)
+    runs: dict[str, dict] = field(default_factory=dict)  # per benchmark: elapsed_s, error
+    size_rows: list[dict] = field(default_factory=list)
+    peer_details: dict = field(default_factory=dict)
+    peer_reason: str | None = None  # why the peer has no figures in this run, if it has none
+
+    def add_checks(self, benchmark: str, checks) -> None:
+        self.checks += [{"name": f"{benchmark}.{c.name}", "ok": c.ok, "detail": c.detail}
+                        for c in checks]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    chart = import_chart()  # matplotlib; checked now rather than after a whole run
+    if chart is None or not examples_built():
+        return 2
+    plan = plan_run(args)
+    results = Results({name: Report(started=plan.started) for name in BENCHMARKS},
+                      peer_reason=plan.peer_unavailable)
+    announce(plan)
+    for name in BENCHMARKS:
+        run_benchmark(name, plan, results)
+    if not results.peer_reason and results.runs["sidebyside"]["error"]:
+        results.peer_reason = ("the side-by-side benchmark failed: "
+                               f"{results.runs['sidebyside']['error']}")
+    elapsed = time.perf_counter() - plan.started
+    figures = run_figures(results.reports)
+    texts = load_texts(plan, results)
+    summary, summary_rows = summary_report(figures, texts, results.peer_reason)
+    table = run_table(plan, results, figures, summary, elapsed)
+    print(table)
+    (plan.out / "table.txt").write_text(table + "\n")
+    document = run_document(plan, results, figures, summary_rows, texts, elapsed)
+    (plan.out / "report.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    chart.draw(document, plan.out / "chart.png")
+    return finish(plan, results)
+
+
+def import_chart():
+    """The chart module (it needs matplotlib), or None after saying what to install."""
     try:
-        import chart  # matplotlib; checked now rather than after a whole run
+        import chart
     except ImportError as e:
         print(f"run.py: {e}: install the test extra (pip install -e '.[test]') or matplotlib",
               file=sys.stderr)
-        return 2
+        return None
+    return chart
+
+
+def examples_built() -> bool:
+    """True if every module the benchmarks run is built; else False after saying how."""
     missing = sorted({*bench_sizes.missing_modules(), *bench_cold.missing_modules(),
                       *bench_hello.missing_modules(), *bench_actors.missing_modules(),
                       *bench_tenants.missing_modules(), *bench_sidebyside.missing_modules()})
     if missing:
         print("run.py: not built: " + ", ".join(map(str, missing))
               + f"; run `npm run build:examples` in {REPO}", file=sys.stderr)
-        return 2
+    return not missing
 
+
+def plan_run(args: argparse.Namespace) -> Plan:
     started = time.perf_counter()
     created = datetime.now()
     out = args.out or BENCH_DIR / "results" / created.strftime("%Y-%m-%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     generator = pick_generator(args.generator)
     generator_text = generator_description(generator, args.connections)
-    machine = machine_info(generator, generator_text)
     workers = worker_settings(args.workers)
     flag = workers_flag(workers)
-    peer_setup = peer.find_peer(args.peer_dir)
-    peer_reason = peer_setup if isinstance(peer_setup, str) else None
     settings = {
         "sizes": None,
         "cold": bench_cold.settings_for(args.quick, flag),
@@ -175,116 +244,159 @@ def main(argv: list[str] | None = None) -> int:
         "sidebyside": bench_sidebyside.settings_for(args.quick, args.duration, args.connections,
                                                     args.rounds, flag),
     }
-    reports = {name: Report(started=started) for name in BENCHMARKS}
-    reports["sizes"].progress(
-        f"{'quick' if args.quick else 'full'} run of {', '.join(BENCHMARKS)}; load generator: "
-        f"{generator_text}; edgehost workers: {workers['count']}; peer: "
-        + (f"not measured ({peer_reason})" if peer_reason else str(peer_setup.directory))
-        + f"; results in {out}")
+    return Plan(args, started, created, out, generator, generator_text,
+                machine_info(generator, generator_text), workers, peer.find_peer(args.peer_dir),
+                settings)
 
-    checks: list[dict] = []
-    runs: dict[str, dict] = {}
-    size_rows: list[dict] = []
-    peer_details: dict = {}
-    for name in BENCHMARKS:
-        report, bench_started = reports[name], time.perf_counter()
-        if name == "sidebyside" and peer_reason:
-            report.progress(f"== {name}: skipped, the peer is not measured ({peer_reason})")
-            checks.append({"name": f"{name}.ran", "ok": True,
-                           "detail": f"skipped: peer not measured ({peer_reason})"})
-            runs[name] = {"elapsed_s": 0.0, "error": None, "skipped": peer_reason}
-            continue
-        report.progress(f"== {name}")
-        try:
-            if name == "sizes":
-                size_rows = bench_sizes.measure(args.peer_dir)
-                bench_sizes.add_figures(report, size_rows)
-            elif name == "cold":
-                bench_cold.run(report, settings["cold"])
-            elif name == "hello":
-                bench_hello.run(report, settings["hello"], generator)
-            elif name == "actors":
-                checks += [{"name": f"actors.{c.name}", "ok": c.ok, "detail": c.detail}
-                           for c in bench_actors.run(report, settings["actors"], generator)]
-            elif name == "tenants":
-                checks += [{"name": f"tenants.{c.name}", "ok": c.ok, "detail": c.detail}
-                           for c in bench_tenants.run(report, settings["tenants"])]
-            else:
-                side_checks, peer_details = bench_sidebyside.run(report, settings["sidebyside"],
-                                                                 peer_setup)
-                checks += [{"name": f"sidebyside.{c.name}", "ok": c.ok, "detail": c.detail}
-                           for c in side_checks]
-            error = None
-        except Exception as e:  # noqa: BLE001 - report it, then run the other benchmarks
-            traceback.print_exc()
-            error = f"{type(e).__name__}: {e}".splitlines()[0]
-            report.progress(f"FAILED: {name}: {error}")
-        checks.append({"name": f"{name}.ran", "ok": error is None,
-                       "detail": error or f"{len(report.figures)} figures"})
-        runs[name] = {"elapsed_s": time.perf_counter() - bench_started, "error": error}
-    if not peer_reason and runs["sidebyside"]["error"]:
-        peer_reason = f"the side-by-side benchmark failed: {runs['sidebyside']['error']}"
 
-    elapsed = time.perf_counter() - started
-    figures = {f"{name}.{f.key}": replace(f, key=f"{name}.{f.key}",
-                                          section=f"{name} {f.section}")
-               for name in BENCHMARKS for f in reports[name].figures}
-    side = settings["sidebyside"]
-    load = (f"{'wrk' if generator == 'wrk' else 'Python loadgen.py'}, {args.connections} "
+def announce(plan: Plan) -> None:
+    reason = plan.peer_unavailable
+    peer_text = f"not measured ({reason})" if reason else str(plan.peer_setup.directory)
+    Report(started=plan.started).progress(
+        f"{'quick' if plan.args.quick else 'full'} run of {', '.join(BENCHMARKS)}; load "
+        f"generator: {plan.generator_text}; edgehost workers: {plan.workers['count']}; peer: "
+        f"{peer_text}; results in {plan.out}")
+
+
+# Each benchmark as run.py runs it: its figures go to `report`, its checks and side outputs to
+# `results`; any exception is the benchmark failing (run_benchmark reports it and goes on).
+
+def run_sizes(plan: Plan, report: Report, results: Results) -> None:
+    results.size_rows = bench_sizes.measure(plan.args.peer_dir)
+    bench_sizes.add_figures(report, results.size_rows)
+
+
+def run_cold(plan: Plan, report: Report, results: Results) -> None:
+    bench_cold.run(report, plan.settings["cold"])
+
+
+def run_hello(plan: Plan, report: Report, results: Results) -> None:
+    bench_hello.run(report, plan.settings["hello"], plan.generator)
+
+
+def run_actors(plan: Plan, report: Report, results: Results) -> None:
+    results.add_checks("actors", bench_actors.run(report, plan.settings["actors"],
+                                                  plan.generator))
+
+
+def run_tenants(plan: Plan, report: Report, results: Results) -> None:
+    results.add_checks("tenants", bench_tenants.run(report, plan.settings["tenants"]))
+
+
+def run_sidebyside(plan: Plan, report: Report, results: Results) -> None:
+    checks, results.peer_details = bench_sidebyside.run(report, plan.settings["sidebyside"],
+                                                        plan.peer_setup)
+    results.add_checks("sidebyside", checks)
+
+
+RUNNERS = {"sizes": run_sizes, "cold": run_cold, "hello": run_hello, "actors": run_actors,
+           "tenants": run_tenants, "sidebyside": run_sidebyside}
+BENCHMARKS = tuple(RUNNERS)  # the order they run in
+
+
+def run_benchmark(name: str, plan: Plan, results: Results) -> None:
+    """Run one benchmark, recording whether it ran (a `<name>.ran` check) and how long."""
+    report, bench_started = results.reports[name], time.perf_counter()
+    if name == "sidebyside" and plan.peer_unavailable:
+        reason = plan.peer_unavailable
+        report.progress(f"== {name}: skipped, the peer is not measured ({reason})")
+        results.checks.append({"name": f"{name}.ran", "ok": True,
+                               "detail": f"skipped: peer not measured ({reason})"})
+        results.runs[name] = {"elapsed_s": 0.0, "error": None, "skipped": reason}
+        return
+    report.progress(f"== {name}")
+    try:
+        RUNNERS[name](plan, report, results)
+        error = None
+    except Exception as e:  # noqa: BLE001 - report it, then run the other benchmarks
+        traceback.print_exc()
+        error = f"{type(e).__name__}: {e}".splitlines()[0]
+        report.progress(f"FAILED: {name}: {error}")
+    results.checks.append({"name": f"{name}.ran", "ok": error is None,
+                           "detail": error or f"{len(report.figures)} figures"})
+    results.runs[name] = {"elapsed_s": time.perf_counter() - bench_started, "error": error}
+
+
+def run_figures(reports: dict[str, Report]) -> dict[str, Figure]:
+    """Every benchmark's figures under run-wide keys: <benchmark>.<key>."""
+    return {f"{name}.{f.key}": replace(f, key=f"{name}.{f.key}", section=f"{name} {f.section}")
+            for name in BENCHMARKS for f in reports[name].figures}
+
+
+def load_texts(plan: Plan, results: Results) -> dict[str, str]:
+    """How the load was generated, for the summary's headings: edgehost alone, side by side."""
+    args, side = plan.args, plan.settings["sidebyside"]
+    load = (f"{'wrk' if plan.generator == 'wrk' else 'Python loadgen.py'}, {args.connections} "
             f"connections, {args.duration:g} s runs, 127.0.0.1")
-    texts = {"load": load, "sidebyside": (
-        f"peer not measured: {peer_reason}; edgehost alone: {load}" if peer_reason else
+    if results.peer_reason:
+        return {"load": load,
+                "sidebyside": f"peer not measured: {results.peer_reason}; edgehost alone: {load}"}
+    return {"load": load, "sidebyside": (
         f"the peer's wrk.lua, wrk -t{side.threads} -c{side.connections} -d{side.duration_s:g}s, "
         f"median of {side.rounds} interleaved round{'s' if side.rounds > 1 else ''}; plain "
         f"fetch: GET {peer.LIVENESS_PATH} of the owner on both")}
-    peer_line = (f"peer: not measured ({peer_reason})" if peer_reason else
-                 f"peer: {peer_details['workerd']} ({peer_details['directory']}), measured in "
+
+
+def run_table(plan: Plan, results: Results, figures: dict[str, Figure], summary: Report,
+              elapsed: float) -> str:
+    """table.txt: the summary, then every figure by benchmark, then the checks."""
+    machine, reason = plan.machine, results.peer_reason
+    peer_line = (f"peer: not measured ({reason})" if reason else
+                 f"peer: {results.peer_details['workerd']} "
+                 f"({results.peer_details['directory']}), measured in "
                  "this run, interleaved with edgehost; /peer = edgehost / workerd (req/s: "
                  "higher is better; ms, bytes and MiB: lower is better)")
     header = table_header(
-        "edgehost benchmarks", quick=args.quick, elapsed_s=elapsed, machine=machine,
-        generator_text=generator_text,
-        extra=[f"run {created:%Y-%m-%d %H:%M:%S}, git {(machine['git'].get('commit') or '?')[:10]}"
+        "edgehost benchmarks", quick=plan.args.quick, elapsed_s=elapsed, machine=machine,
+        generator_text=plan.generator_text,
+        extra=[f"run {plan.created:%Y-%m-%d %H:%M:%S}, git "
+               f"{(machine['git'].get('commit') or '?')[:10]}"
                f"{' (host/ modified)' if machine['git'].get('dirty') else ''}",
-               workers_line(workers), peer_line])
-    summary, summary_rows = summary_report(figures, texts, peer_reason)
-    table = "\n".join([
+               workers_line(plan.workers), peer_line])
+    return "\n".join([
         format_table(summary, header) if summary.figures else "\n".join(header),
         "", "", "All figures, by benchmark (keys in report.json: <benchmark>.<key>)",
         format_table(Report(list(figures.values())), []),
         "", *(f"check {c['name']}: {'ok' if c['ok'] else 'FAILED'}: {c['detail']}"
-              for c in checks)])
-    print(table)
-    (out / "table.txt").write_text(table + "\n")
+              for c in results.checks)])
 
-    document = {
+
+def run_document(plan: Plan, results: Results, figures: dict[str, Figure],
+                 summary_rows: list[dict], texts: dict[str, str], elapsed: float) -> dict:
+    """report.json: every figure, and everything needed to read and compare them."""
+    args, created = plan.args, plan.created
+    return {
         "schema": JSON_SCHEMA, "created_unix": created.timestamp(),
         "created": created.isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full", "elapsed_s": elapsed,
         "settings": {"duration_s": args.duration, "connections": args.connections,
                      "generator": args.generator,
-                     "benchmarks": {k: asdict(v) if v else None for k, v in settings.items()}},
-        "machine": machine,
-        "generator": {"name": generator, "detail": generator_text},
-        "workers": workers,
-        "peer": {"measured": peer_reason is None, "reason": peer_reason,
+                     "benchmarks": {k: asdict(v) if v else None
+                                    for k, v in plan.settings.items()}},
+        "machine": plan.machine,
+        "generator": {"name": plan.generator, "detail": plan.generator_text},
+        "workers": plan.workers,
+        "peer": {"measured": results.peer_reason is None, "reason": results.peer_reason,
                  "source": {"harness": str(args.peer_dir or peer.DEFAULT_PEER_DIR),
                             "sizes": bench_sizes.PEER_SOURCE, "load": texts["sidebyside"],
-                            **{k: v for k, v in peer_details.items() if k != "runs"}},
-                 "runs": peer_details.get("runs", []),
+                            **{k: v for k, v in results.peer_details.items() if k != "runs"}},
+                 "runs": results.peer_details.get("runs", []),
                  "figures": {k: f.peer for k, f in figures.items() if f.peer is not None}},
-        "checks": checks,
-        "benchmarks": runs,
+        "checks": results.checks,
+        "benchmarks": results.runs,
         "summary": summary_rows,
-        "sizes": size_rows,
+        "sizes": results.size_rows,
         "figures": {k: figure_json(f) for k, f in figures.items()},
     }
-    (out / "report.json").write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
-    chart.draw(document, out / "chart.png")
-    failed = [c["name"] for c in checks if not c["ok"]]
-    reports["sidebyside"].progress(f"wrote {out}/table.txt, report.json, chart.png in "
-                                   f"{time.perf_counter() - started:.1f} s"
-                                   + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+
+
+def finish(plan: Plan, results: Results) -> int:
+    """Say where the outputs are and what failed; the exit status (1 if anything failed)."""
+    failed = [c["name"] for c in results.checks if not c["ok"]]
+    results.reports["sidebyside"].progress(
+        f"wrote {plan.out}/table.txt, report.json, chart.png in "
+        f"{time.perf_counter() - plan.started:.1f} s"
+        + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 
 

@@ -1,6 +1,8 @@
 """Counters and summaries, rendered in the Prometheus text exposition format.
 
-One `Metrics` object per host (made in `create_app`), so tests and hosts never share counts.
+One `Metrics` object per host (made in `build_host`), so tests and hosts never share counts.
+A summary recorded on a hot path is bound once (`Metrics.summary`) where it is recorded;
+its `observe` is then a lock and two additions: no name lookup, no labels tuple.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ HELP = {
     "edgehost_ships_total": "Bundles shipped, by result.",
     "edgehost_actor_calls_total": "Actor calls, by outcome (ok or the error name).",
     "edgehost_actor_activations_total": "Actor activations created (init turns run).",
+    "edgehost_actor_activation_seconds":
+        "Time to activate an actor: new store, instantiate, init turn (failed ones too).",
+    "edgehost_actor_init_seconds":
+        "Time of an activation's init turn, from its new store on: instantiate, the "
+        "constructor, its writes handed to the committer, its log entry.",
+    "edgehost_guest_store_seconds": "Time to make a guest store (Store, limits, fuel).",
+    "edgehost_guest_instantiate_seconds":
+        "Time to instantiate a guest in its new store (requests and activations).",
     "edgehost_actor_evictions_total": "Activations dropped, by reason.",
     "edgehost_actor_live_activations": "Activations currently in memory.",
     "edgehost_actor_activation_memory_bytes": "Linear memory kept by live activations.",
@@ -37,11 +47,32 @@ HELP = {
 }
 
 
+class Summary:
+    """One summary series: how many values were observed, and their sum (seconds)."""
+
+    __slots__ = ("count", "sum", "_lock")
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock  # the Metrics object's, so a rendering sees count and sum together
+        self.count = 0
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        with self._lock:
+            self.count += 1
+            self.sum += value
+
+    def read(self) -> tuple[int, float]:
+        """(count, sum) as of now."""
+        with self._lock:
+            return self.count, self.sum
+
+
 class Metrics:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counters: dict[tuple[str, Labels], float] = defaultdict(float)
-        self._summaries: dict[tuple[str, Labels], list[float]] = defaultdict(lambda: [0, 0.0])
+        self._summaries: dict[tuple[str, Labels], Summary] = {}
         self._gauges: dict[str, Callable[[], float]] = {}
         self._gauge_families: dict[str, tuple[str, Callable[[], dict[str, float]]]] = {}
 
@@ -61,11 +92,18 @@ class Metrics:
         with self._lock:
             self._counters[self._key(name, labels)] += by
 
-    def observe(self, name: str, value: float, labels: dict[str, str] | None = None) -> None:
+    def summary(self, name: str, labels: dict[str, str] | None = None) -> Summary:
+        """The summary series `name` (with `labels`), made on first use. Rendered from then
+        on, with count 0 until something is observed."""
+        key = self._key(name, labels)
         with self._lock:
-            summary = self._summaries[self._key(name, labels)]
-            summary[0] += 1
-            summary[1] += value
+            series = self._summaries.get(key)
+            if series is None:
+                series = self._summaries[key] = Summary(self._lock)
+            return series
+
+    def observe(self, name: str, value: float, labels: dict[str, str] | None = None) -> None:
+        self.summary(name, labels).observe(value)
 
     def value(self, name: str, labels: dict[str, str] | None = None) -> float:
         with self._lock:
@@ -74,7 +112,7 @@ class Metrics:
     def render(self) -> str:
         with self._lock:
             counters = dict(self._counters)
-            summaries = {k: tuple(v) for k, v in self._summaries.items()}
+            summaries = {k: (v.count, v.sum) for k, v in self._summaries.items()}
         lines: list[str] = []
         seen: set[str] = set()
 

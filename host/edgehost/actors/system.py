@@ -21,7 +21,7 @@ import struct
 from concurrent.futures import Executor
 import time
 from dataclasses import dataclass
-from typing import Awaitable
+from typing import Awaitable, NoReturn
 
 from edgehost.actors import errors
 from edgehost.actors.directory import Activation, ActorDirectory
@@ -87,6 +87,8 @@ class ActorSystem:
         self._reaper: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         gate.on_failure = self._commit_failed
+        self._activation_seconds = metrics.summary("edgehost_actor_activation_seconds")
+        self._init_seconds = metrics.summary("edgehost_actor_init_seconds")
         metrics.gauge("edgehost_actor_live_activations", lambda: len(self.directory))
         metrics.gauge("edgehost_actor_activation_memory_bytes",
                       lambda: self.directory.memory_bytes)
@@ -392,37 +394,53 @@ class ActorSystem:
 
     async def _activate(self, activation: Activation, chain: tuple[InstanceId, ...],
                         deadline: float) -> None:
-        """First turn of an activation: instantiate, construct the class (may use storage)."""
+        """First turn of an activation: instantiate, construct the class (may use storage).
+
+        Timed whether or not it succeeds: all of it, and its init turn from the new store on
+        (the Sandbox times the store and the instantiation), for `/__edgehost/metrics`."""
         key, owner = activation.key, activation.deployment
         loop = asyncio.get_running_loop()
         init_deadline = min(deadline, loop.time() + self._limits.init_timeout_ms / 1000)
         budget_ms = _ms_until(loop, init_deadline)
-        for retry in (False, True):
-            activation.instance = self._sandbox.new_instance(owner.compiled,
-                                                             owner.memory_limit_bytes)
-            turn = Turn(self._storage, key, self._limits, self._gate.layers(key))
-            invocation = self._invocation(activation, _frame(key.type.encode(),
-                                                             key.name.encode()),
-                                          turn, chain, deadline)
-            result = await self._run(activation, ACTOR_INIT_EXPORT, invocation, init_deadline,
-                                     budget_ms)
-            # No instance slot free: memory is a cache, so make room by dropping the least
-            # recently used idle activation, once.
-            if result.outcome is not Outcome.OVERLOADED or retry or \
-                    not self.free_instance_slot(keep=activation):
-                break
-            activation.instance.close()
-        self._metrics.inc("edgehost_actor_activations_total")
-        if result.outcome is Outcome.OK:
+        started = init_started = time.perf_counter()
+        try:
+            for retry in (False, True):
+                activation.instance = self._sandbox.new_instance(owner.compiled,
+                                                                 owner.memory_limit_bytes)
+                init_started = time.perf_counter()
+                turn = Turn(self._storage, key, self._limits, self._gate.layers(key))
+                invocation = self._invocation(activation, _frame(key.type.encode(),
+                                                                 key.name.encode()),
+                                              turn, chain, deadline)
+                result = await self._run(activation, ACTOR_INIT_EXPORT, invocation,
+                                         init_deadline, budget_ms)
+                # No instance slot free: memory is a cache, so make room by dropping the least
+                # recently used idle activation, once.
+                if result.outcome is not Outcome.OVERLOADED or retry or \
+                        not self.free_instance_slot(keep=activation):
+                    break
+                activation.instance.close()
+            self._metrics.inc("edgehost_actor_activations_total")
+            if result.outcome is not Outcome.OK:
+                self._init_failed(activation, result, init_deadline < deadline, budget_ms)
             self._submit(activation, turn)
             self._log(owner, result, None)
-            return
+        finally:
+            ended = time.perf_counter()
+            self._activation_seconds.observe(ended - started)
+            self._init_seconds.observe(ended - init_started)
+
+    def _init_failed(self, activation: Activation, result: InvocationResult,
+                     own_deadline_first: bool, budget_ms: int) -> NoReturn:
+        """Drop an activation whose init turn did not end OK and raise what the caller gets.
+        `own_deadline_first`: the init hook's own limit came before the call's deadline."""
+        key = activation.key
         self._drop(activation, "failed")
         if result.outcome is Outcome.OVERLOADED:
             raise errors.no_instance_slot(key.type, key.name)
-        error_id = self._log(owner, result, f"{key.type}({key.name!r}) init")
+        error_id = self._log(activation.deployment, result, f"{key.type}({key.name!r}) init")
         if result.outcome is Outcome.TIMEOUT:
-            if init_deadline < deadline:  # the init hook's own 30 s budget ran out
+            if own_deadline_first:  # the init hook's own 30 s budget ran out
                 raise errors.init_timeout(key.type, key.name, budget_ms)
             # The call's budget ran out while the constructor ran: the caller timed out, the
             # constructor did not break its own limit.

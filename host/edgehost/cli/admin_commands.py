@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from edgehost.cli import settings
 from edgehost.cli.client import AdminClient
+from edgehost.cli.commands import Command, CommandGroup, client_options, json_option
 from edgehost.cli.errors import CliError
 from edgehost.cli.output import emit, table
 from edgehost.cli.settings import Target
@@ -36,6 +38,17 @@ def list_functions(args, target: Target) -> int:
     return 0
 
 
+def function_ref_arguments(parser: argparse.ArgumentParser) -> None:
+    """The function a command works on: named, or the project in -f DIR (see _function_id)."""
+    parser.add_argument("ref", nargs="?", help="name or func_id [the project in -f DIR]")
+    parser.add_argument("-f", "--from-dir", type=Path, metavar="DIR")
+
+
+def inspect_arguments(parser: argparse.ArgumentParser) -> None:
+    function_ref_arguments(parser)
+    client_options(parser)
+
+
 def inspect(args, target: Target) -> int:
     with AdminClient(target) as client:
         info = client.request("GET", f"/functions/{_function_id(client, args.ref, args.from_dir)}")
@@ -54,6 +67,12 @@ def inspect(args, target: Target) -> int:
     return 0
 
 
+def delete_func_arguments(parser: argparse.ArgumentParser) -> None:
+    function_ref_arguments(parser)
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    client_options(parser)
+
+
 def delete_func(args, target: Target) -> int:
     with AdminClient(target) as client:
         func_id = _function_id(client, args.ref, args.from_dir)
@@ -66,6 +85,13 @@ def delete_func(args, target: Target) -> int:
         result = client.request("DELETE", f"/functions/{func_id}")
     emit(args, result, f"deleted {result['name']} ({result['deleted']})")
     return 0
+
+
+def auth_set_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", nargs="?", help="the key [read from stdin]")
+    parser.add_argument("--url", help="also save the host URL")
+    json_option(parser)
+    parser.set_defaults(api_key=None)  # the key to save is not the key to use: no --api-key
 
 
 def auth_set(args, target: Target) -> int:
@@ -95,6 +121,11 @@ def auth_status(args, target: Target) -> int:
     return 0
 
 
+def accounts_create_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name")
+    client_options(parser)
+
+
 def accounts_create(args, target: Target) -> int:
     with AdminClient(target) as client:
         created = client.request("POST", "/accounts", json={"name": args.name})
@@ -113,6 +144,11 @@ def actors_list(args, target: Target) -> int:
     return 0
 
 
+def actor_type_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("type")
+    client_options(parser)
+
+
 def actors_inspect(args, target: Target) -> int:
     with AdminClient(target) as client:
         info = client.request("GET", f"/actors/{args.type}")
@@ -126,6 +162,13 @@ def actors_inspect(args, target: Target) -> int:
     return 0
 
 
+def actors_instances_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("type")
+    parser.add_argument("--limit", type=int, default=100, help="at most this many [100]")
+    parser.add_argument("--after", help="start after this name (paging)")
+    client_options(parser)
+
+
 def actors_instances(args, target: Target) -> int:
     with AdminClient(target) as client:
         params = {"limit": args.limit, **({"after": args.after} if args.after else {})}
@@ -133,3 +176,49 @@ def actors_instances(args, target: Target) -> int:
     rows = [[i["name"], "live" if i["live"] else ""] for i in info["instances"]]
     emit(args, info, table(rows, ["NAME", "STATE"]))
     return 0
+
+
+# ------------------------------------------------------------------ the command table
+
+API_KEY_COMMANDS = (
+    Command("set", "save a key (argument or stdin) and optional URL", auth_set,
+            auth_set_arguments,
+            "Save an API key, and optionally the host URL, to the config file (mode 0600)."),
+    Command("status", "which key is used and whom it belongs to", auth_status, client_options,
+            "Show which host and key the CLI would use, where the key comes from, and its "
+            "account."),
+)
+
+ACCOUNTS_COMMANDS = (
+    Command("create", "create an account; prints its key once", accounts_create,
+            accounts_create_arguments, "Create an account and print its API key (shown once)."),
+)
+
+ACTORS_COMMANDS = (
+    Command("list", "types, owners, methods and bindings", actors_list, client_options,
+            "List actor types with owners and bindings."),
+    Command("inspect", "one type: owner, methods, activations", actors_inspect,
+            actor_type_arguments, "Show one actor type."),
+    Command("instances", "instance names of a type", actors_instances,
+            actors_instances_arguments,
+            "List instance names of a type (those that stored anything, and live ones)."),
+)
+
+COMMANDS = (
+    Command("list", "list this account's functions", list_functions, client_options),
+    Command("inspect", "show a function: revision, URLs, bindings and their owners", inspect,
+            inspect_arguments),
+    Command("delete-func", "delete a function and its revisions", delete_func,
+            delete_func_arguments),
+    CommandGroup("auth", "manage the saved API key", "Manage the saved API key.",
+                 dest="auth_command", metavar="SUBCOMMAND", commands=(
+                     CommandGroup("api-key", "set or check the API key",
+                                  "Set or check the API key.", dest="key_command",
+                                  metavar="ACTION", commands=API_KEY_COMMANDS),)),
+    CommandGroup("accounts", "manage accounts (admin key)",
+                 "Manage accounts (needs the admin key).", dest="accounts_command",
+                 metavar="ACTION", commands=ACCOUNTS_COMMANDS),
+    CommandGroup("actors", "actor types and instances on this account",
+                 "Actor types and instances on this account.", dest="actors_command",
+                 metavar="ACTION", commands=ACTORS_COMMANDS),
+)

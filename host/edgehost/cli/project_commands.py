@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import edgehost
 from edgehost.cli.client import AdminClient
+from edgehost.cli.commands import Command, client_options, from_dir_option, json_option
 from edgehost.cli.errors import CliError
 from edgehost.cli.output import emit, progress
 from edgehost.cli.settings import Target
@@ -49,6 +51,15 @@ def _project(folder: Path) -> Project:
 
 
 # ------------------------------------------------------------------ new-func
+
+def new_func_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", required=True, help="function name (a-z, 0-9, '-')")
+    parser.add_argument("--actor", action="store_true", help="include a sample actor class")
+    parser.add_argument("--type", help="actor class name [from --name: account -> Account]")
+    parser.add_argument("--binding", help="binding name [from the type: Account -> ACCOUNT]")
+    parser.add_argument("--dir", type=Path, help="create the folder under DIR [.]")
+    client_options(parser)
+
 
 def new_func(args, target: Target) -> int:
     name = args.name
@@ -102,6 +113,11 @@ def _render_template(template: Path, folder: Path, values: dict[str, str]) -> No
 
 # ------------------------------------------------------------------ build
 
+def build_arguments(parser: argparse.ArgumentParser) -> None:
+    from_dir_option(parser)
+    json_option(parser)
+
+
 def build(args, target: Target | None = None) -> int:
     project = build_project(args.from_dir, quiet=getattr(args, "json", False))
     size = project.module_path.stat().st_size
@@ -142,6 +158,12 @@ def _run(command: list[str], cwd: Path, what: str) -> None:
 
 
 # ------------------------------------------------------------------ ship
+
+def ship_arguments(parser: argparse.ArgumentParser) -> None:
+    from_dir_option(parser)
+    parser.add_argument("--no-build", action="store_true", help="upload the existing build")
+    client_options(parser)
+
 
 def ship(args, target: Target) -> int:
     folder = args.from_dir
@@ -211,6 +233,12 @@ def write_manifest_func_id(path: Path, func_id: str, name: str) -> None:
 
 # ------------------------------------------------------------------ types
 
+def types_arguments(parser: argparse.ArgumentParser) -> None:
+    from_dir_option(parser)
+    parser.add_argument("--out", type=Path, help="output file [DIR/src/env.ts]")
+    client_options(parser)
+
+
 def types(args, target: Target) -> int:
     project = _project(args.from_dir)
     manifest = parse_manifest(project.manifest_text, memory_cap_mib=1 << 20,
@@ -248,6 +276,13 @@ def _local_signatures(project: Project) -> dict[str, dict]:
 
 
 # ------------------------------------------------------------------ dev
+
+def dev_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-f", "--from-dir", dest="from_dir_list", type=Path, action="append",
+                        metavar="DIR", help="project folder; repeat to ship several [.]")
+    parser.add_argument("--port", type=int, default=8788, help="port of the dev host [8788]")
+    parser.add_argument("--poll", type=float, default=0.5, help="seconds between checks [0.5]")
+
 
 def dev(args, target: Target) -> int:
     """A local host for this project: build + ship on start and on every save."""
@@ -301,3 +336,26 @@ def _dev_ship(client: AdminClient, folder: Path) -> None:
               flush=True)
     except CliError as e:  # keep watching: the next save may fix it
         print(f"edgehost: {e.message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ the command table
+
+COMMANDS = (
+    Command("dev", "local host for a project: build + ship on start and on every save", dev,
+            dev_arguments,
+            "Start a private host whose state lives in DIR/.edgehost-dev (it survives "
+            "reloads), build and ship the project, then rebuild and reship on every save."),
+    Command("new-func", "scaffold a function project and register it with the host", new_func,
+            new_func_arguments,
+            "Create ./NAME with telnyx.toml, src/index.ts, package.json (and with --actor "
+            "a sample actor class in its own file), register the function with the host "
+            "and write its func_id into telnyx.toml. Refuses an existing folder."),
+    Command("build", "build the project's module (npm install on first use)", build,
+            build_arguments),
+    Command("ship", "build, upload and print the live URL", ship, ship_arguments,
+            "Build the project and ship it as the function's next revision. Without "
+            "[edge_compute] func_id in telnyx.toml the function is found or created by "
+            "name and its func_id written back."),
+    Command("types", "generate src/env.ts: typed stubs for the manifest's bindings", types,
+            types_arguments),
+)

@@ -12,6 +12,7 @@ from pathlib import Path
 import uvicorn
 
 from edgehost.app import Host, build_host, create_app
+from edgehost.cli.commands import Command
 from edgehost.config import HostConfig
 from edgehost.data_dir_lock import DataDirInUse, DataDirLock
 from edgehost.errors import EdgehostError
@@ -41,6 +42,12 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--workers", type=int, default=None, metavar="N",
                        help="worker processes behind the one port; each actor instance lives "
                             "on one of them [the number of cores]")
+
+
+# No handler: main runs `serve(args)` itself, since the host needs no Target and reports its
+# own errors.
+COMMAND = Command("serve", "run the host", None, add_serve_arguments,
+                  "Run the host: the admin API and function traffic on one HTTP port.")
 
 
 def serve(args: argparse.Namespace) -> int:

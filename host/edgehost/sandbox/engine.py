@@ -131,6 +131,9 @@ class Sandbox:
             leftover.unlink(missing_ok=True)
         self.running = RunningGuest()
         self.stores_open = 0  # guest stores not yet closed (requests running, activations)
+        # Every guest store and instantiation is timed (requests and activations alike).
+        self.store_seconds = metrics.summary("edgehost_guest_store_seconds")
+        self.instantiate_seconds = metrics.summary("edgehost_guest_instantiate_seconds")
         self._async_imports = raw.AsyncImports()
         self.scheduler = Scheduler(self.running, self._async_imports,
                                    limits.scheduler_slice_ms / 1000)
@@ -354,7 +357,10 @@ class Sandbox:
 
     def new_instance(self, compiled: CompiledModule, memory_limit_bytes: int) -> GuestInstance:
         """A store for one guest instance; it is instantiated by its first run."""
-        return GuestInstance(self, compiled, memory_limit_bytes)
+        started = time.perf_counter()
+        instance = GuestInstance(self, compiled, memory_limit_bytes)
+        self.store_seconds.observe(time.perf_counter() - started)
+        return instance
 
     def invoke(self, compiled: CompiledModule, entry: str, invocation: Invocation, *,
                memory_limit_bytes: int, timeout_ms: int) -> InvocationResult:

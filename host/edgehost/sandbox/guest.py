@@ -88,7 +88,7 @@ class GuestRun:
     """One entry-point call, advanced by `poll()` one time slice at a time."""
 
     __slots__ = ("guest", "entry", "invocation", "_future", "_stage", "outcome", "detail",
-                 "started", "finished_at", "instantiate_s")
+                 "started", "finished_at", "instantiate_s", "_instantiate_started")
 
     # Stages, in order; a run starts at the first one its instance still needs.
     _INSTANTIATE, _INITIALIZE, _ENTRY, _DONE = range(4)
@@ -103,7 +103,10 @@ class GuestRun:
         self.detail = ""
         self.started = time.perf_counter()
         self.finished_at = 0.0
-        self.instantiate_s: float | None = None  # when this run instantiated its instance
+        # How long instantiating took, when this run instantiated its instance: from its
+        # first poll, so time spent queued behind other guests is not counted.
+        self.instantiate_s: float | None = None
+        self._instantiate_started = 0.0
         invocation.memory = guest.memory
 
     @property
@@ -137,6 +140,7 @@ class GuestRun:
     def _next_future(self) -> raw.CallFuture | None:
         guest = self.guest
         if self._stage == self._INSTANTIATE:
+            self._instantiate_started = time.perf_counter()
             return raw.CallFuture.instantiate(guest.store, guest.compiled.pre)
         if self._stage == self._INITIALIZE:
             func = raw.func_of(raw.export(guest.store, guest.instance, INITIALIZE_EXPORT.encode()))
@@ -160,7 +164,8 @@ class GuestRun:
             guest.memory = GuestMemory(guest.store, raw.RawMemory(
                 raw.export(guest.store, guest.instance, MEMORY_EXPORT.encode())))
             self.invocation.memory = guest.memory
-            self.instantiate_s = time.perf_counter() - self.started
+            self.instantiate_s = time.perf_counter() - self._instantiate_started
+            guest._sandbox.instantiate_seconds.observe(self.instantiate_s)
             self._stage = self._INITIALIZE
         elif self._stage == self._INITIALIZE:
             self._stage = self._ENTRY
