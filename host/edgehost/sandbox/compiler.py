@@ -84,12 +84,17 @@ class _Worker:
                 stream.close()
             self._process = None
 
-    def compile(self, wasm: bytes, output: Path, timeout_s: float) -> dict:
-        """The process's reply to one job. Raises TimeoutError (the process is then killed)
-        or _WorkerDied (with its exit status and stderr)."""
+    def ensure_running(self) -> None:
+        """Start the process unless it is running: one started on demand (a ship before the
+        host's start) is kept, not leaked by a second spawn."""
         if self._process is None or self._process.poll() is not None:
             self.stop()
             self.spawn()
+
+    def compile(self, wasm: bytes, output: Path, timeout_s: float) -> dict:
+        """The process's reply to one job. Raises TimeoutError (the process is then killed)
+        or _WorkerDied (with its exit status and stderr)."""
+        self.ensure_running()
         if not self._ready:
             self._wait_until_ready()
         deadline = time.monotonic() + timeout_s
@@ -178,7 +183,7 @@ class CompilerPool:
     def start(self) -> None:
         """Start every process now, so the first ships find them ready."""
         for worker in self._workers:
-            worker.spawn()
+            worker.ensure_running()
 
     def close(self) -> None:
         self._closed = True
