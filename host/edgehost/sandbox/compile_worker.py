@@ -23,13 +23,40 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from edgehost.config import SandboxLimits
+
+if TYPE_CHECKING:
+    import wasmtime  # imported only once the limits are set (see main)
 
 EXIT_OUT_OF_MEMORY = 3
 
 
-def _apply_limits(settings: dict) -> None:
+class CompileSettings(TypedDict):
+    """The process's one argument, as JSON."""
+
+    sandbox: dict[str, Any]  # SandboxLimits' fields (the engine must match the host's)
+    memory_bytes: int
+    max_compiled_bytes: int
+    nice: int
+
+
+class CompileReply(TypedDict, total=False):
+    """One reply line: `ready`, or one job's outcome (exactly one of the other keys, but
+    `seconds`, which comes with `compiled_bytes`)."""
+
+    ready: bool
+    compiled_bytes: int
+    seconds: float
+    invalid: str
+    failed: str
+    out_of_memory: str
+    too_large: int
+    host_error: str
+
+
+def _apply_limits(settings: CompileSettings) -> None:
     _lower(resource.RLIMIT_AS, settings["memory_bytes"])
     _lower(resource.RLIMIT_FSIZE, settings["max_compiled_bytes"])
     _lower(resource.RLIMIT_CORE, 0)  # an out-of-memory abort dumps nothing
@@ -52,7 +79,8 @@ def _release_freed_memory() -> None:
         trim(0)
 
 
-def _compile(engine, wasm: bytes, output: Path, max_compiled_bytes: int) -> dict:
+def _compile(engine: wasmtime.Engine, wasm: bytes, output: Path,
+             max_compiled_bytes: int) -> CompileReply:
     import wasmtime
 
     try:
@@ -85,7 +113,7 @@ def _first_line(error: BaseException) -> str:
 
 
 def main() -> None:
-    settings = json.loads(sys.argv[1])
+    settings: CompileSettings = json.loads(sys.argv[1])
     _apply_limits(settings)
     try:
         import wasmtime
@@ -95,7 +123,7 @@ def main() -> None:
         engine = wasmtime.Engine(engine_config(SandboxLimits(**settings["sandbox"])))
         requests, replies = sys.stdin.buffer, sys.stdout.buffer
 
-        def reply(message: dict) -> None:
+        def reply(message: CompileReply) -> None:
             replies.write(json.dumps(message).encode() + b"\n")
             replies.flush()
 

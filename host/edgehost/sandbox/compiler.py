@@ -20,12 +20,13 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import IO
 
 import edgehost
 from edgehost.config import MIB, SandboxLimits, ShipLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox.compile_queue import CompileBusy, FairSlots
-from edgehost.sandbox.compile_worker import EXIT_OUT_OF_MEMORY
+from edgehost.sandbox.compile_worker import EXIT_OUT_OF_MEMORY, CompileReply, CompileSettings
 
 _STDERR_KEPT = 4096  # the end of a dead process's stderr, to tell out-of-memory from a crash
 # A compile process's start (Python, then importing wasmtime) takes 0.2-0.7 s; its own clock,
@@ -53,61 +54,79 @@ class _WorkerDied(Exception):
     pass
 
 
+class _Process:
+    """A running compile process: its pipes (non-blocking) and the file its stderr goes to."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        # stderr goes to a file, not a pipe, so nothing the process prints can fill a pipe
+        # and stall it; it is read only after the process died, to tell why.
+        self.stderr = tempfile.TemporaryFile()
+        self.popen = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.stderr, env=env, close_fds=True)
+        stdin, stdout = self.popen.stdin, self.popen.stdout
+        if stdin is None or stdout is None:  # cannot happen: both are PIPE
+            raise RuntimeError("the compile process has no pipes")
+        self.stdin: IO[bytes] = stdin
+        self.stdout: IO[bytes] = stdout
+        for stream in (stdin, stdout):
+            os.set_blocking(stream.fileno(), False)
+
+    def kill(self) -> None:
+        self.popen.kill()
+        self.popen.wait()
+        for stream in (self.stdin, self.stdout, self.stderr):
+            stream.close()
+
+
 class _Worker:
     """One compile process slot: the process is (re)started on demand."""
 
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
         self._command = command
         self._env = env
-        self._process: subprocess.Popen | None = None
-        self._stderr = None
+        self._process: _Process | None = None
         self._ready = False
         self._buffer = b""
 
-    def spawn(self) -> None:
-        # stderr goes to a file, not a pipe, so nothing the process prints can fill a pipe
-        # and stall it; it is read only after the process died, to tell why.
-        self._stderr = tempfile.TemporaryFile()
-        self._process = subprocess.Popen(
-            self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, env=self._env, close_fds=True)
+    def spawn(self) -> _Process:
+        self._process = _Process(self._command, self._env)
         self._ready = False
         self._buffer = b""
-        for stream in (self._process.stdin, self._process.stdout):
-            os.set_blocking(stream.fileno(), False)
+        return self._process
 
     def stop(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.wait()
-            for stream in (self._process.stdin, self._process.stdout, self._stderr):
-                stream.close()
             self._process = None
 
-    def ensure_running(self) -> None:
+    def ensure_running(self) -> _Process:
         """Start the process unless it is running: one started on demand (a ship before the
         host's start) is kept, not leaked by a second spawn."""
-        if self._process is None or self._process.poll() is not None:
+        process = self._process
+        if process is None or process.popen.poll() is not None:
             self.stop()
-            self.spawn()
+            process = self.spawn()
+        return process
 
-    def compile(self, wasm: bytes, output: Path, timeout_s: float) -> dict:
+    def compile(self, wasm: bytes, output: Path, timeout_s: float) -> CompileReply:
         """The process's reply to one job. Raises TimeoutError (the process is then killed)
         or _WorkerDied (with its exit status and stderr)."""
-        self.ensure_running()
+        process = self.ensure_running()
         if not self._ready:
-            self._wait_until_ready()
+            self._wait_until_ready(process)
         deadline = time.monotonic() + timeout_s
-        self._write(json.dumps({"size": len(wasm), "output": str(output)}).encode() + b"\n",
+        self._write(process,
+                    json.dumps({"size": len(wasm), "output": str(output)}).encode() + b"\n",
                     deadline)
-        self._write(wasm, deadline)
-        return self._read_reply(deadline)
+        self._write(process, wasm, deadline)
+        return self._read_reply(process, deadline)
 
-    def _wait_until_ready(self) -> None:
+    def _wait_until_ready(self, process: _Process) -> None:
         """A process that cannot start is the host's problem (e.g. compile_memory_bytes too
         low to import wasmtime), never the module's: RuntimeError."""
         try:
-            self._read_reply(time.monotonic() + WORKER_START_TIMEOUT_S)
+            self._read_reply(process, time.monotonic() + WORKER_START_TIMEOUT_S)
         except TimeoutError:
             raise RuntimeError(f"the compile process did not start within "
                                f"{WORKER_START_TIMEOUT_S:g} s") from None
@@ -117,8 +136,8 @@ class _Worker:
                                f"{stderr.decode(errors='replace').strip()[-500:]}") from None
         self._ready = True
 
-    def _write(self, data: bytes, deadline: float) -> None:
-        fd = self._process.stdin.fileno()
+    def _write(self, process: _Process, data: bytes, deadline: float) -> None:
+        fd = process.stdin.fileno()
         view = memoryview(data)
         while view:
             self._wait(fd, deadline, write=True)
@@ -127,10 +146,10 @@ class _Worker:
             except BlockingIOError:
                 continue
             except BrokenPipeError:
-                raise self._died() from None
+                raise self._died(process) from None
 
-    def _read_reply(self, deadline: float) -> dict:
-        fd = self._process.stdout.fileno()
+    def _read_reply(self, process: _Process, deadline: float) -> CompileReply:
+        fd = process.stdout.fileno()
         while b"\n" not in self._buffer:
             self._wait(fd, deadline, write=False)
             try:
@@ -138,10 +157,11 @@ class _Worker:
             except BlockingIOError:
                 continue
             if not chunk:
-                raise self._died()
+                raise self._died(process)
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
-        return json.loads(line)
+        reply: CompileReply = json.loads(line)
+        return reply
 
     def _wait(self, fd: int, deadline: float, *, write: bool) -> None:
         remaining = deadline - time.monotonic()
@@ -154,11 +174,11 @@ class _Worker:
             self.stop()
             raise TimeoutError
 
-    def _died(self) -> _WorkerDied:
-        returncode = self._process.wait()
-        end = self._stderr.seek(0, os.SEEK_END)
-        self._stderr.seek(max(0, end - _STDERR_KEPT))
-        stderr = self._stderr.read()
+    def _died(self, process: _Process) -> _WorkerDied:
+        returncode = process.popen.wait()
+        end = process.stderr.seek(0, os.SEEK_END)
+        process.stderr.seek(max(0, end - _STDERR_KEPT))
+        stderr = process.stderr.read()
         self.stop()
         return _WorkerDied(returncode, stderr)
 
@@ -174,8 +194,9 @@ class CompilerPool:
                                 max_waiting_per_account=ship.max_waiting_compiles_per_account,
                                 max_waiting=ship.max_waiting_compiles,
                                 retry_after_s=ship.compile_busy_retry_after_s)
-        settings = {"sandbox": asdict(sandbox_limits), "memory_bytes": ship.compile_memory_bytes,
-                    "max_compiled_bytes": ship.max_compiled_bytes, "nice": ship.compile_nice}
+        settings: CompileSettings = {
+            "sandbox": asdict(sandbox_limits), "memory_bytes": ship.compile_memory_bytes,
+            "max_compiled_bytes": ship.max_compiled_bytes, "nice": ship.compile_nice}
         command = [sys.executable, "-m", "edgehost.sandbox.compile_worker", json.dumps(settings)]
         self._workers = [_Worker(command, _worker_env(ship))
                          for _ in range(ship.compile_processes)]
@@ -210,7 +231,7 @@ class CompilerPool:
             raise
         return CompileResult(reply["compiled_bytes"], reply["seconds"])
 
-    def _run(self, worker: _Worker, wasm: bytes, output: Path) -> dict:
+    def _run(self, worker: _Worker, wasm: bytes, output: Path) -> CompileReply:
         ship = self._ship
         try:
             reply = worker.compile(wasm, output, ship.compile_timeout_s)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Awaitable, Mapping, Protocol
+from typing import TYPE_CHECKING, Awaitable, Mapping, Protocol
 
 from edgehost.config import SandboxLimits
 from edgehost.sandbox.memory import GuestMemory
+
+if TYPE_CHECKING:
+    from edgehost.sandbox.scheduler import GuestTask
 
 MAX_RECORDED_FAULTS = 32
 
@@ -96,10 +99,10 @@ class RunningGuest:
         self._local.invocation = value
 
     @property
-    def task(self):
+    def task(self) -> GuestTask | None:
         """The scheduler task being polled on this thread (None outside the scheduler)."""
         return getattr(self._local, "task", None)
 
     @task.setter
-    def task(self, value) -> None:
+    def task(self, value: GuestTask | None) -> None:
         self._local.task = value

@@ -6,7 +6,10 @@ out-of-range stops are clamped), so a guest could otherwise read the wrong bytes
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from edgehost.sandbox.wasmtime_ffi import RawStore
 
 
 U32 = 0xFFFF_FFFF
@@ -17,14 +20,16 @@ class OutOfBounds(Exception):
 
 
 class RawMemory(Protocol):
+    """A guest's linear memory, unchecked (wasmtime_ffi.RawMemory)."""
+
     def refresh(self) -> None: ...  # the memory may have moved or grown since the last access
-    def data_len(self, store: Any) -> int: ...
-    def read(self, store: Any, start: int, stop: int) -> bytearray: ...
-    def write(self, store: Any, value: bytes | bytearray, start: int) -> int: ...
+    def data_len(self, store: RawStore) -> int: ...
+    def read(self, store: RawStore, start: int, stop: int) -> bytes: ...
+    def write(self, store: RawStore, value: bytes | bytearray, start: int) -> int: ...
 
 
 class GuestMemory:
-    def __init__(self, store: Any, memory: RawMemory) -> None:
+    def __init__(self, store: RawStore, memory: RawMemory) -> None:
         self._store = store
         self._memory = memory
 
@@ -48,7 +53,7 @@ class GuestMemory:
         ptr, length = self.check(ptr, length)
         if length == 0:
             return b""
-        return bytes(self._memory.read(self._store, ptr, ptr + length))
+        return self._memory.read(self._store, ptr, ptr + length)
 
     def write(self, ptr: int, data: bytes, capacity: int) -> int:
         """Copy as much of `data` as fits in the guest's `[ptr, ptr+capacity)` window."""

@@ -21,13 +21,13 @@ import heapq
 import itertools
 import time
 from collections import OrderedDict, deque
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from edgehost.sandbox.guest import GuestRun, InvocationResult, Outcome
 from edgehost.sandbox.invocation import RunningGuest
 from edgehost.sandbox.wasmtime_ffi import AsyncImports, Pending
 
-Deliver = Callable[["asyncio.Future"], int]  # turns an awaited outcome into the import's i32
+Deliver = Callable[["asyncio.Future[Any]"], int]  # an awaited outcome as the import's i32
 
 
 class GuestTask:
@@ -35,14 +35,14 @@ class GuestTask:
                  "_pending", "_timer", "queued")
 
     def __init__(self, account: str, function: str, run: GuestRun, deadline: float,
-                 budget_ms: int) -> None:
+                 budget_ms: int, done: asyncio.Future[InvocationResult]) -> None:
         self.account = account
         self.function = function
         self.run = run
         self.deadline = deadline  # loop.time() at which the run is dropped
         self.budget_ms = budget_ms
-        self.done: asyncio.Future | None = None
-        self.waiting: asyncio.Future | None = None  # what an async import awaits
+        self.done = done  # resolves to the run's result
+        self.waiting: asyncio.Future[Any] | None = None  # what an async import awaits
         self._pending: Pending | None = None
         self._timer: asyncio.TimerHandle | None = None
         self.queued = False
@@ -77,7 +77,11 @@ class _AccountQueue:
 
 class Scheduler:
     """One per worker process (per host in tests). Used only from its event loop's thread,
-    except `running`, which host imports read during a poll."""
+    except `running`, which host imports read during a poll.
+
+    It is bound to the event loop of its first `run()`. Everything after that is reached from
+    that run, so the internals are handed the loop rather than reading an optional attribute.
+    """
 
     def __init__(self, running: RunningGuest, async_imports: AsyncImports,
                  slice_s: float) -> None:
@@ -95,7 +99,7 @@ class Scheduler:
     # ------------------------------------------------------------------ public
 
     def run(self, account: str, function: str, run: GuestRun,
-            budget_ms: int, deadline: float | None = None) -> asyncio.Future:
+            budget_ms: int, deadline: float | None = None) -> asyncio.Future[InvocationResult]:
         """Start `run`; the returned future resolves to its InvocationResult. The run is
         dropped (TIMEOUT) at `deadline` (loop time) or after `budget_ms`, whichever is first."""
         loop = self._loop or self._bind_loop()
@@ -103,18 +107,18 @@ class Scheduler:
         end = now + budget_ms / 1000
         if deadline is not None and deadline < end:
             end = deadline
-        task = GuestTask(account, function, run, end, max(int((end - now) * 1000), 0))
-        task.done = loop.create_future()
+        task = GuestTask(account, function, run, end, max(int((end - now) * 1000), 0),
+                         loop.create_future())
         self._tasks += 1
         if not self._ready and self.running.task is None:
             # Nobody else is waiting for the core: run the first slice now, saving two trips
             # round the event loop (most requests finish within it).
-            self._poll_charged(task)
+            self._poll_charged(task, loop)
         else:
-            self._make_runnable(task)
+            self._make_runnable(task, loop)
         return task.done
 
-    def suspend(self, awaitable: Awaitable, deliver: Deliver) -> Pending:
+    def suspend(self, awaitable: Awaitable[Any], deliver: Deliver) -> Pending:
         """Called by an async import during a poll: park the polled task until `awaitable`
         is done, then resume it with `deliver(future)` as the import's result."""
         task = self.running.task
@@ -124,11 +128,11 @@ class Scheduler:
                 awaitable.close()
             pending.finish(-6)  # Status.NOT_PERMITTED
             return pending
-        future = asyncio.ensure_future(awaitable, loop=self._loop)
+        loop = self._bound_loop()
+        future = asyncio.ensure_future(awaitable, loop=loop)
         task.waiting, task._pending = future, pending
-        assert self._loop is not None
-        task._timer = self._loop.call_at(task.deadline, self._expire_waiting, task)
-        future.add_done_callback(lambda f, t=task: self._resume(t, f, deliver))
+        task._timer = loop.call_at(task.deadline, self._expire_waiting, task)
+        future.add_done_callback(lambda f: self._resume(task, f, deliver, loop))
         return pending
 
     @property
@@ -144,7 +148,13 @@ class Scheduler:
         self._loop = asyncio.get_running_loop()
         return self._loop
 
-    def _make_runnable(self, task: GuestTask) -> None:
+    def _bound_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop of the first `run()`, for code reached from a poll."""
+        if self._loop is None:
+            raise RuntimeError("the scheduler has run no guest yet: it has no event loop")
+        return self._loop
+
+    def _make_runnable(self, task: GuestTask, loop: asyncio.AbstractEventLoop) -> None:
         queue = self._accounts.get(task.account)
         if queue is None:
             queue = self._accounts[task.account] = _AccountQueue(task.account, self._min_vtime)
@@ -153,14 +163,14 @@ class Scheduler:
         task.queued = True
         if not self._scheduled:
             self._scheduled = True
-            self._loop.call_soon(self._run_slice)
+            loop.call_soon(self._run_slice, loop)
 
-    def _run_slice(self) -> None:
+    def _run_slice(self, loop: asyncio.AbstractEventLoop) -> None:
         """Poll runnable tasks until one time slice has passed, then let the loop serve I/O."""
         self._scheduled = False
         clock = time.perf_counter
         start = clock()
-        loop_now = self._loop.time()
+        loop_now = loop.time()
         while self._ready:
             vtime, _, queue = heapq.heappop(self._ready)
             self._min_vtime = vtime
@@ -170,7 +180,7 @@ class Scheduler:
             if loop_now >= task.deadline:
                 self._finish(task, timed_out=True)
             else:
-                self._poll(task)
+                self._poll(task, loop)
             ended = clock()
             queue.vtime += ended - began
             if queue.runnable:
@@ -179,23 +189,23 @@ class Scheduler:
                 del self._accounts[queue.account]
             if ended - start >= self._slice_s:
                 break
-            loop_now = self._loop.time()
+            loop_now = loop.time()
         if self._ready and not self._scheduled:
             # The next slice as a timer due now, not call_soon: asyncio runs due timers after
             # the I/O callbacks of its next iteration, so each step of handling a request (an
             # accept, a read, a task's first step) waits for at most one slice, not one per step.
             self._scheduled = True
-            self._loop.call_at(self._loop.time(), self._run_slice)
+            loop.call_at(loop.time(), self._run_slice, loop)
 
-    def _poll_charged(self, task: GuestTask) -> None:
+    def _poll_charged(self, task: GuestTask, loop: asyncio.AbstractEventLoop) -> None:
         """Poll a task outside a slice, charging its account's virtual time."""
         queue = self._accounts.get(task.account)
         began = time.perf_counter()
-        self._poll(task)
+        self._poll(task, loop)
         if queue is not None:
             queue.vtime += time.perf_counter() - began
 
-    def _poll(self, task: GuestTask) -> None:
+    def _poll(self, task: GuestTask, loop: asyncio.AbstractEventLoop) -> None:
         self.running.task = task
         try:
             finished = task.run.poll()
@@ -204,33 +214,35 @@ class Scheduler:
         if finished:
             self._finish(task)
         elif task.waiting is None:
-            if self._loop.time() >= task.deadline:
+            if loop.time() >= task.deadline:
                 self._finish(task, timed_out=True)
             else:
-                self._make_runnable(task)
+                self._make_runnable(task, loop)
         # else: parked in an async import until _resume
 
-    def _resume(self, task: GuestTask, future: asyncio.Future, deliver: Deliver) -> None:
-        if task.waiting is not future:  # the task was dropped at its deadline meanwhile
+    def _resume(self, task: GuestTask, future: asyncio.Future[Any], deliver: Deliver,
+                loop: asyncio.AbstractEventLoop) -> None:
+        pending = task._pending  # set with `waiting`, and cleared with it
+        if task.waiting is not future or pending is None:  # dropped at its deadline meanwhile
             if not future.cancelled():
                 future.exception()  # seen: nobody is left to deliver it to
             return
         if task._timer is not None:
             task._timer.cancel()
             task._timer = None
-        if self._loop.time() >= task.deadline:
+        if loop.time() >= task.deadline:
             # Its budget ran out as the answer came (a callee shares its caller's deadline, so
             # both end together): the caller is out of time, not handed a callee's timeout.
             if not future.cancelled():
                 future.exception()  # seen
             self._expire_waiting(task)
             return
-        pending, task._pending, task.waiting = task._pending, None, None
+        task._pending = task.waiting = None
         pending.finish(deliver(future))
         if not self._ready and self.running.task is None:
-            self._poll_charged(task)  # nothing else is runnable: resume it now
+            self._poll_charged(task, loop)  # nothing else is runnable: resume it now
         else:
-            self._make_runnable(task)
+            self._make_runnable(task, loop)
 
     def _expire_waiting(self, task: GuestTask) -> None:
         """The deadline passed while the task waited in an async import: drop the guest. What
@@ -250,9 +262,9 @@ class Scheduler:
         if timed_out:
             task.run.cancel(Outcome.TIMEOUT, f"exceeded its {task.budget_ms} ms budget")
         self._tasks -= 1
-        if task.done is not None and not task.done.done():
+        if not task.done.done():
             task.done.set_result(task.run.result())
 
 
-def result_of(future: asyncio.Future) -> InvocationResult:
+def result_of(future: asyncio.Future[InvocationResult]) -> InvocationResult:
     return future.result()

@@ -22,13 +22,21 @@ Hazards this module takes care of (toolchain.md, "Async execution"):
 
 from __future__ import annotations
 
+import ctypes
 import importlib.metadata
 import itertools
 from ctypes import CFUNCTYPE, POINTER, byref, c_void_p, memmove, string_at
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import wasmtime
 from wasmtime import _bindings, _ffi as ffi
+
+if TYPE_CHECKING:  # ctypes pointer types are generic only to the type checker
+    from typing import TypeAlias
+
+    StorePointer: TypeAlias = ctypes._Pointer[ffi.wasmtime_store_t]
+    ContextPointer: TypeAlias = ctypes._Pointer[ffi.wasmtime_context_t]
+    ErrorPointer: TypeAlias = ctypes._Pointer[ffi.wasmtime_error_t]
 
 # (symbol, number of arguments, whether it returns something) for every C function used here.
 _C_FUNCTIONS = (
@@ -83,7 +91,10 @@ _C_TYPES = (
     ("wasmtime_error_t", ()),
 )
 
-EXTERN_FUNC = 0  # wasmtime_extern_t.kind (WASMTIME_EXTERN_FUNC)
+# wasmtime_extern_t.kind (WASMTIME_EXTERN_FUNC). ctypes reads a c_uint8 field as an int, but
+# wasmtime-py annotates the field as c_uint8: comparing `kind` with these needs a narrow
+# `type: ignore[comparison-overlap]`.
+EXTERN_FUNC = 0
 EXTERN_MEMORY = 3  # WASMTIME_EXTERN_MEMORY
 VAL_I32 = 0  # wasmtime_val_t.kind (WASMTIME_I32)
 
@@ -176,7 +187,8 @@ def define_sync_import(linker: wasmtime.Linker, module: str, name: str,
     kinds = tuple(enumerate(params))
     failed = -100  # Status.INTERNAL
 
-    def trampoline(_env, _caller, values, _count) -> int:
+    def trampoline(_env: int | None, _caller: ctypes._Pointer[ffi.wasmtime_caller_t],
+                   values: ctypes._Pointer[ffi.wasmtime_val_raw_t], _count: int) -> int:
         try:
             value = host_function(*[values[i].i32 if kind == "i32" else values[i].i64
                                     for i, kind in kinds])
@@ -228,7 +240,11 @@ class AsyncImports:
         functype = wasmtime.FuncType([wasmtime.ValType.i32() for _ in params],
                                      [wasmtime.ValType.i32()])
 
-        def callback(_env, _caller, args, _nargs, results, _nresults, _trap, continuation):
+        def callback(_env: int | None, _caller: ctypes._Pointer[ffi.wasmtime_caller_t],
+                     args: ctypes._Pointer[ffi.wasmtime_val_t], _nargs: int,
+                     results: ctypes._Pointer[ffi.wasmtime_val_t], _nresults: int,
+                     _trap: ctypes._Pointer[ctypes._Pointer[ffi.wasm_trap_t]],
+                     continuation: ctypes._Pointer[ffi.wasmtime_async_continuation_t]) -> None:
             try:
                 outcome = start(*[args[i].of.i32 for i in range(nparams)])
             except BaseException:  # noqa: BLE001 - nothing may propagate into wasmtime
@@ -245,7 +261,7 @@ class AsyncImports:
             linker.ptr(), module.encode(), len(module.encode()), name.encode(),
             len(name.encode()), functype.ptr(), c_callback, None, _NO_FINALIZER))
 
-    def _resume(self, env) -> bool:
+    def _resume(self, env: int) -> bool:  # env: a wait id, never 0 (NULL)
         wait = self._waiting.get(env)
         if wait is None:
             return True  # cannot happen; never leave a guest suspended forever
@@ -285,7 +301,8 @@ class Pending:
 class _Wait:
     __slots__ = ("results", "outcome")
 
-    def __init__(self, results, outcome) -> None:
+    def __init__(self, results: ctypes._Pointer[ffi.wasmtime_val_t],
+                 outcome: int | Pending) -> None:
         self.results = results
         self.outcome = outcome
 
@@ -307,8 +324,9 @@ class RawStore:
 
     def __init__(self, engine: wasmtime.Engine, *, memory_bytes: int, table_elements: int,
                  instances: int, tables: int, memories: int, slice_fuel: int) -> None:
-        self._ptr = ffi.wasmtime_store_new(engine.ptr(), None, _NO_FINALIZER)
-        self.context = ffi.wasmtime_store_context(self._ptr)
+        self._ptr: StorePointer | None = ffi.wasmtime_store_new(engine.ptr(), None,
+                                                                 _NO_FINALIZER)
+        self.context: ContextPointer | None = ffi.wasmtime_store_context(self._ptr)
         ffi.wasmtime_store_limiter(self._ptr, memory_bytes, table_elements, instances, tables,
                                    memories)
         _check(ffi.wasmtime_context_set_fuel(self.context, _ALL_FUEL))
@@ -337,26 +355,27 @@ class CallFuture:
     # polled, not when it is made: they are kept here until it is dropped.
     __slots__ = ("_future", "_results", "_trap", "_error", "instance", "_store", "_func")
 
+    _store: RawStore  # set by each constructor below: kept alive while C may use it
+
     def __init__(self) -> None:
-        self._future = None
-        self._func = None
-        self._results = None
+        self._future: ctypes._Pointer[ffi.wasmtime_call_future_t] | None = None
+        self._func: ffi.wasmtime_func_t | None = None
+        self._results: ctypes.Array[ffi.wasmtime_val_t] | None = None
         self._trap = POINTER(ffi.wasm_trap_t)()
         self._error = POINTER(ffi.wasmtime_error_t)()
-        self.instance = None
+        self.instance: ffi.wasmtime_instance_t | None = None  # made by an instantiation
 
     @classmethod
     def instantiate(cls, store: RawStore, pre: wasmtime.InstancePre) -> CallFuture:
         call = cls()
         call._store = store
-        call.instance = ffi.wasmtime_instance_t()
+        call.instance = instance = ffi.wasmtime_instance_t()
         call._future = ffi.wasmtime_instance_pre_instantiate_async(
-            pre.ptr(), store.context, byref(call.instance), byref(call._trap),
-            byref(call._error))
+            pre.ptr(), store.context, byref(instance), byref(call._trap), byref(call._error))
         return call
 
     @classmethod
-    def call_i32(cls, store: RawStore, func) -> CallFuture:
+    def call_i32(cls, store: RawStore, func: ffi.wasmtime_func_t) -> CallFuture:
         """Call an export of type `() -> i32` (checked when the module was loaded)."""
         call = cls()
         call._store = store
@@ -368,7 +387,7 @@ class CallFuture:
         return call
 
     @classmethod
-    def call_void(cls, store: RawStore, func) -> CallFuture:
+    def call_void(cls, store: RawStore, func: ffi.wasmtime_func_t) -> CallFuture:
         """Call an export of type `() -> ()` (e.g. `_initialize`)."""
         call = cls()
         call._store = store
@@ -402,7 +421,8 @@ def is_pool_exhausted(error: wasmtime.WasmtimeError) -> bool:
     return "maximum concurrent limit" in str(error)
 
 
-def export(store: RawStore, instance, name: bytes):
+def export(store: RawStore, instance: ffi.wasmtime_instance_t,
+           name: bytes) -> ffi.wasmtime_extern_t | None:
     """An instance's export by name, as a raw extern (one C call; no enumeration of the rest)."""
     item = ffi.wasmtime_extern_t()
     if not ffi.wasmtime_instance_export_get(store.context, byref(instance), name, len(name),
@@ -413,7 +433,7 @@ def export(store: RawStore, instance, name: bytes):
 
 # wasmtime_memory_data returning the address as an int, with no cast per call: a private copy of
 # the C function object, so wasmtime-py's own (typed POINTER(c_uint8)) is left as it is.
-_memory_data_address = _bindings.dll["wasmtime_memory_data"]
+_memory_data_address = ffi.dll["wasmtime_memory_data"]
 _memory_data_address.argtypes = _bindings._wasmtime_memory_data.argtypes
 _memory_data_address.restype = c_void_p
 
@@ -424,22 +444,24 @@ class RawMemory:
     each read costs a C call. No range checks here: GuestMemory.check runs first on every path
     (sandbox/memory.py), and a wasm memory never shrinks."""
 
-    __slots__ = ("_memory", "_base", "_size")
+    __slots__ = ("_memory", "_stale", "_base", "_size")
 
-    def __init__(self, extern) -> None:
-        if extern.kind != EXTERN_MEMORY:
+    def __init__(self, extern: ffi.wasmtime_extern_t | None) -> None:
+        if extern is None or extern.kind != EXTERN_MEMORY:  # type: ignore[comparison-overlap]
             raise TypeError("export is not a memory")
         self._memory = extern.of.memory
-        self._base: int | None = None
+        self._stale = True  # _base and _size are to be read again
+        self._base = 0
         self._size = 0
 
     def refresh(self) -> None:
-        self._base = None
+        self._stale = True
 
     def data_len(self, store: RawStore) -> int:
-        if self._base is None:
+        if self._stale:
             self._base = _memory_data_address(store.context, byref(self._memory)) or 0
             self._size = ffi.wasmtime_memory_data_size(store.context, byref(self._memory))
+            self._stale = False
         return self._size
 
     def read(self, store: RawStore, start: int, stop: int) -> bytes:
@@ -452,12 +474,14 @@ class RawMemory:
         return len(value)
 
 
-def func_of(extern):
+def func_of(extern: ffi.wasmtime_extern_t | None) -> ffi.wasmtime_func_t | None:
     """The function inside a raw extern, or None when the export is not a function."""
-    return extern.of.func if extern is not None and extern.kind == EXTERN_FUNC else None
+    if extern is None or extern.kind != EXTERN_FUNC:  # type: ignore[comparison-overlap]
+        return None
+    return extern.of.func
 
 
-def _check(error) -> None:
+def _check(error: ErrorPointer | None) -> None:
     if error:
         raise wasmtime.WasmtimeError._from_ptr(error)
 

@@ -92,6 +92,7 @@ class _Reader:
     def u32(self, what: str) -> int:
         if self._pos + 4 > len(self._data):
             raise MalformedResponse(f"response ends inside {what}")
+        value: int  # an annotation only: nothing runs for it
         (value,) = _U32.unpack_from(self._data, self._pos)
         self._pos += 4
         return value
