@@ -12,8 +12,8 @@ class EdgehostError(Exception):
         self.message = message
         self.details = details or []
 
-    def to_json(self) -> dict:
-        body: dict = {"error": self.code, "message": self.message}
+    def to_json(self) -> dict[str, str | list[str]]:
+        body: dict[str, str | list[str]] = {"error": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details
         return body

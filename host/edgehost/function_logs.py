@@ -18,7 +18,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from edgehost.metrics import Metrics
 from edgehost.sandbox.invocation import Invocation
@@ -110,12 +110,20 @@ class FunctionLogs:
         if self._writer is not None:
             self._writer.join()
 
+    @overload
+    def record(self, func_id: str, invocation: Invocation, *, failure: dict[str, Any]) -> str: ...
+
+    @overload
+    def record(self, func_id: str, invocation: Invocation, *, failure: dict[str, Any] | None
+               ) -> str | None: ...
+
     def record(self, func_id: str, invocation: Invocation, *, failure: dict[str, Any] | None
                ) -> str | None:
         """Log an invocation's guest lines and, if it failed, the failure under a new error id.
 
         `failure` holds what went wrong (outcome, detail, where); the guest's own message and
-        the import faults it hit are added here. Returns the error id, for the client.
+        the import faults it hit are added here. Returns the error id (for the client) when
+        there is a failure, else None.
         """
         entries: list[dict[str, Any]] = [{"level": line.level, "message": line.message}
                                          for line in invocation.logs]

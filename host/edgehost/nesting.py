@@ -22,6 +22,7 @@ import re
 import tomllib
 from array import array
 from itertools import accumulate
+from typing import Any
 
 # A JSON string, escapes included. Possessive quantifiers and the end-of-text fallback make every
 # match linear with no backtracking: an unterminated string runs to the end, as in `json` (which
@@ -90,22 +91,22 @@ def _toml_bracket_depth(text: str) -> int:
     return deepest
 
 
-def _structure_depth(document: dict) -> int:
+def _structure_depth(document: dict[str, Any]) -> int:
     """How deep tables and arrays nest in a parsed document (itself level 0), without recursion.
     Dotted keys (`a.b.c = 1`) nest tables without a single bracket."""
     deepest = 0
-    pending: list[tuple[object, int]] = [(document, 0)]
+    pending: list[tuple[dict[str, Any] | list[Any], int]] = [(document, 0)]
     while pending:
         value, depth = pending.pop()
         children = value.values() if isinstance(value, dict) else value
-        for child in children:  # type: ignore[union-attr]
+        for child in children:
             if isinstance(child, (dict, list)):
                 deepest = max(deepest, depth + 1)
                 pending.append((child, depth + 1))
     return deepest
 
 
-def load_toml(text: str, what: str, limit: int) -> dict:
+def load_toml(text: str, what: str, limit: int) -> dict[str, Any]:
     """`tomllib.loads`, refusing with TooDeep a document nesting deeper than `limit` (checked
     before parsing, as tomllib recurses, and after, for dotted keys)."""
     depth = _toml_bracket_depth(text)

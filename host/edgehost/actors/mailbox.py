@@ -21,7 +21,7 @@ class Mailbox:
     def __init__(self, depth_limit: int) -> None:
         self._depth_limit = depth_limit
         self._busy = False
-        self._waiting: deque[asyncio.Future] = deque()
+        self._waiting: deque[asyncio.Future[bool]] = deque()  # resolved True: the token
 
     @property
     def idle(self) -> bool:
@@ -49,7 +49,7 @@ class Mailbox:
             return True
         if len(self._waiting) >= self._depth_limit:
             raise MailboxFull(len(self._waiting))
-        ticket = asyncio.get_running_loop().create_future()
+        ticket: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append(ticket)
         try:
             async with asyncio.timeout(max(timeout_s, 0)):
@@ -62,7 +62,7 @@ class Mailbox:
                 self.release()  # handed the token as we were cancelled: pass it on
             raise
 
-    def _give_up(self, ticket: asyncio.Future) -> bool:
+    def _give_up(self, ticket: asyncio.Future[bool]) -> bool:
         """Leave the queue; True if the token had already been handed to this ticket."""
         if ticket.done():
             return True

@@ -19,7 +19,7 @@ class _AccountSlots:
 
     def __init__(self) -> None:
         self.inflight = 0
-        self.queue: deque[asyncio.Future] = deque()
+        self.queue: deque[asyncio.Future[None]] = deque()  # resolved: the slot is theirs
 
 
 class Admission:
@@ -39,7 +39,7 @@ class Admission:
             return True
         if len(slots.queue) >= self._max_queued:
             return False
-        turn = asyncio.get_running_loop().create_future()
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         slots.queue.append(turn)
         try:
             async with asyncio.timeout(max(timeout_s, 0)):

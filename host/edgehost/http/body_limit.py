@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edgehost.errors import PayloadTooLarge
 from edgehost.http.function_traffic import header
@@ -24,7 +25,7 @@ class _CutOff(Exception):
 
 
 class _BodyMeter:
-    def __init__(self, receive, limit: int, rule: str, declared: int | None) -> None:
+    def __init__(self, receive: Receive, limit: int, rule: str, declared: int | None) -> None:
         self._receive = receive
         self.limit, self.rule = limit, rule
         self._declared = declared
@@ -34,7 +35,7 @@ class _BodyMeter:
     def allow(self, limit: int, rule: str) -> None:
         self.limit, self.rule = limit, rule
 
-    async def receive(self) -> dict:
+    async def receive(self) -> Message:
         if self._declared is not None and self._declared > self.limit:
             self._cut(f"a request body of {self._declared} bytes")
         message = await self._receive()
@@ -55,17 +56,17 @@ def allow_body(request: Request, limit: int, rule: str) -> None:
     request.scope[_SCOPE_KEY].allow(limit, rule)
 
 
-def _declared_length(scope: dict) -> int | None:
+def _declared_length(scope: Scope) -> int | None:
     value = header(scope, b"content-length")
     return int(value) if value is not None and value.isdigit() else None
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app, limit: int, rule: str) -> None:
+    def __init__(self, app: ASGIApp, limit: int, rule: str) -> None:
         self.app = app
         self.limit, self.rule = limit, rule
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -73,7 +74,7 @@ class BodyLimitMiddleware:
         scope[_SCOPE_KEY] = meter
         started = False
 
-        async def send_unless_cut_off(message: dict) -> None:
+        async def send_unless_cut_off(message: Message) -> None:
             nonlocal started
             if meter.error is not None:
                 return  # the app's answer to a body it did not get whole; the 413 replaces it

@@ -13,14 +13,17 @@ headers). What stays in memory per connection is at most the limits plus one soc
 
 The subclass relies on uvicorn's parser callbacks (`on_url`, `on_header`, `on_body`,
 `on_message_begin`) and on `send_400_response`, which it calls when the parser stops.
+uvicorn makes one protocol object per connection from the class it is given, so each
+configuration gets its own subclass carrying its limits (`bounded_protocol`).
 """
 
 from __future__ import annotations
 
 import json
-from functools import partial
+from typing import Any, ClassVar
 
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from edgehost.config import HostConfig, HttpLimits
@@ -32,9 +35,11 @@ class _HeadTooLarge(Exception):
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    def __init__(self, *args, limits: HttpLimits, **kwargs) -> None:
+    limits: ClassVar[HttpLimits]  # set on the subclass made by bounded_protocol()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._limits = limits
+        limits = self.limits
         # Read on every header field: plain attributes are the cheapest lookup.
         self._max_header_bytes = limits.max_header_bytes
         self._max_header_count = limits.max_header_count
@@ -61,9 +66,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_url(self, url: bytes) -> None:  # called with each piece of the target as it arrives
         self._unparsed_bytes = 0
         self._target_bytes += len(url)
-        if self._target_bytes > self._limits.max_request_line_bytes:
+        if self._target_bytes > self.limits.max_request_line_bytes:
             self._stop(414, "uri_too_long", "the request target is longer than "
-                       f"{self._limits.max_request_line_bytes} bytes "
+                       f"{self.limits.max_request_line_bytes} bytes "
                        "(http.max_request_line_bytes)")
         super().on_url(url)
 
@@ -114,10 +119,19 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def uvicorn_config(app, config: HostConfig, *, log_level: str | None = None,
+def bounded_protocol(http_limits: HttpLimits) -> type[BoundedHttpToolsProtocol]:
+    """The protocol class for uvicorn, bounding every connection by `http_limits`."""
+
+    class Bounded(BoundedHttpToolsProtocol):
+        limits = http_limits
+
+    return Bounded
+
+
+def uvicorn_config(app: ASGIApp, config: HostConfig, *, log_level: str | None = None,
                    access_log: bool = False) -> uvicorn.Config:
     """The uvicorn configuration edgehost runs with, in production and in tests."""
     # proxy_headers off: a host facing clients directly must not trust X-Forwarded-* headers.
-    return uvicorn.Config(app, http=partial(BoundedHttpToolsProtocol, limits=config.http),
+    return uvicorn.Config(app, http=bounded_protocol(config.http),
                           log_config=None, proxy_headers=False, access_log=access_log,
                           log_level=log_level, lifespan="on")

@@ -18,16 +18,17 @@ import logging
 import re
 from typing import Awaitable, Callable
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from edgehost.workers.cluster import PRIMARY, Cluster
-from edgehost.workers.peers import PeerError
+from edgehost.workers.peers import Header, PeerError
 
 log = logging.getLogger("edgehost.workers")
-ASGIApp = Callable[..., Awaitable[None]]
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (.*)$")
 
 
 def serve_metrics(cluster: Cluster, render: Callable[[], str]) -> None:
-    async def metrics(_header: dict, _payload: bytes) -> tuple[dict, bytes]:
+    async def metrics(_header: Header, _payload: bytes) -> tuple[Header, bytes]:
         return {}, render().encode()
 
     cluster.peers.handle("metrics", metrics)
@@ -77,7 +78,7 @@ def _family(sample_name: str) -> str:
 
 
 def serve_invalidation(cluster: Cluster, forget: Callable[[str], None]) -> None:
-    async def invalidate(header: dict, _payload: bytes) -> tuple[dict, bytes]:
+    async def invalidate(header: Header, _payload: bytes) -> tuple[Header, bytes]:
         forget(header["func_id"])
         return {}, b""
 
@@ -105,9 +106,9 @@ def broadcast_invalidation(cluster: Cluster, loop: asyncio.AbstractEventLoop,
 def serve_admin(cluster: Cluster, admin_app: Callable[[], Awaitable[ASGIApp]]) -> None:
     """On the primary: run admin requests forwarded by the other workers."""
 
-    async def http(header: dict, body: bytes) -> tuple[dict, bytes]:
+    async def http(header: Header, body: bytes) -> tuple[Header, bytes]:
         app = await admin_app()
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+        scope: Scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
                  "method": header["method"], "scheme": "http", "path": header["path"],
                  "raw_path": header["path"].encode("latin-1"), "root_path": "",
                  "query_string": header["query"].encode("latin-1"),
@@ -117,7 +118,7 @@ def serve_admin(cluster: Cluster, admin_app: Callable[[], Awaitable[ASGIApp]]) -
                  "server": tuple(header["server"]) if header.get("server") else None}
         sent = False
 
-        async def receive() -> dict:
+        async def receive() -> Message:
             nonlocal sent
             if sent:
                 return {"type": "http.disconnect"}
@@ -128,7 +129,7 @@ def serve_admin(cluster: Cluster, admin_app: Callable[[], Awaitable[ASGIApp]]) -
         headers: list[list[str]] = []
         chunks: list[bytes] = []
 
-        async def send(message: dict) -> None:
+        async def send(message: Message) -> None:
             nonlocal status, headers
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -143,7 +144,8 @@ def serve_admin(cluster: Cluster, admin_app: Callable[[], Awaitable[ASGIApp]]) -
     cluster.peers.handle("http", http)
 
 
-async def forward_admin(cluster: Cluster, scope: dict, receive, send, max_body: int) -> None:
+async def forward_admin(cluster: Cluster, scope: Scope, receive: Receive, send: Send,
+                        max_body: int) -> None:
     """On another worker: read the request (bounded), have the primary run it, answer."""
     body = bytearray()
     while True:
@@ -178,7 +180,7 @@ async def forward_admin(cluster: Cluster, scope: dict, receive, send, max_body: 
     await send({"type": "http.response.body", "body": payload})
 
 
-async def _answer(send, status: int, body: bytes) -> None:
+async def _answer(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})

@@ -19,7 +19,7 @@ import json
 import logging
 import socket
 import struct
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 log = logging.getLogger("edgehost.workers")
 
@@ -27,7 +27,7 @@ _HEAD = struct.Struct("<IBQI")  # length of the rest, type, id, header length
 REQUEST, REPLY, FAILURE = 0, 1, 2
 MAX_FRAME_BYTES = 128 * 1024 * 1024  # above the largest bundle upload a worker may forward
 
-Header = dict
+Header = dict[str, Any]  # a frame's JSON header
 Handler = Callable[[Header, bytes], Awaitable[tuple[Header, bytes]]]
 
 
@@ -43,10 +43,10 @@ class PeerLink:
         self._sock = sock
         self._handlers = handlers
         self._ids = itertools.count(1)
-        self._waiting: dict[int, asyncio.Future] = {}
-        self._writer: asyncio.StreamWriter | None = None
-        self._reader_task: asyncio.Task | None = None
-        self._handler_tasks: set[asyncio.Task] = set()
+        self._waiting: dict[int, asyncio.Future[tuple[Header, bytes]]] = {}
+        self._writer: asyncio.StreamWriter | None = None  # set by start()
+        self._reader_task: asyncio.Task[None] | None = None
+        self._handler_tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         reader, self._writer = await asyncio.open_unix_connection(sock=self._sock)
@@ -54,25 +54,30 @@ class PeerLink:
                                                 name=f"edgehost-peer-{self.peer}")
 
     async def request(self, kind: str, header: Header, payload: bytes = b"") -> tuple[Header, bytes]:
-        if self._writer is None:
-            raise PeerError(f"worker {self.peer} is not connected")
+        writer = self._connected()
         request_id = next(self._ids)
-        reply = asyncio.get_running_loop().create_future()
+        reply: asyncio.Future[tuple[Header, bytes]] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = reply
         try:
-            self._send(REQUEST, request_id, {**header, "kind": kind}, payload)
+            self._send(writer, REQUEST, request_id, {**header, "kind": kind}, payload)
             return await reply
         finally:
             self._waiting.pop(request_id, None)
 
-    def _send(self, frame_type: int, request_id: int, header: Header, payload: bytes) -> None:
+    def _connected(self) -> asyncio.StreamWriter:
+        if self._writer is None:
+            raise PeerError(f"worker {self.peer} is not connected")
+        return self._writer
+
+    @staticmethod
+    def _send(writer: asyncio.StreamWriter, frame_type: int, request_id: int, header: Header,
+              payload: bytes) -> None:
         raw = json.dumps(header, separators=(",", ":")).encode()
         length = _HEAD.size - 4 + len(raw) + len(payload)
-        assert self._writer is not None
-        self._writer.write(_HEAD.pack(length, frame_type, request_id, len(raw)))
-        self._writer.write(raw)
+        writer.write(_HEAD.pack(length, frame_type, request_id, len(raw)))
+        writer.write(raw)
         if payload:
-            self._writer.write(payload)
+            writer.write(payload)
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         try:
@@ -82,7 +87,7 @@ class PeerLink:
                 if length > MAX_FRAME_BYTES:
                     raise PeerError(f"frame of {length} bytes from worker {self.peer}")
                 body = await reader.readexactly(length - (_HEAD.size - 4))
-                header = json.loads(body[:header_len])
+                header: Header = json.loads(body[:header_len])
                 payload = body[header_len:]
                 if frame_type == REQUEST:
                     task = asyncio.create_task(self._serve(request_id, header, payload))
@@ -123,7 +128,7 @@ class PeerLink:
     def _send_safely(self, frame_type: int, request_id: int, header: Header,
                      payload: bytes) -> None:
         try:
-            self._send(frame_type, request_id, header, payload)
+            self._send(self._connected(), frame_type, request_id, header, payload)
         except (ConnectionError, RuntimeError):
             pass  # the requester is gone
 

@@ -14,15 +14,20 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 READY = b"ready\n"
 _PR_SET_PDEATHSIG = 1
+
+# The worker's spec, by key: index, count, supervisor_pid; peer_fds (peer index -> fd),
+# lock_fd, ready_fd; host, port, data_dir, base_domain, ship, log_level, access_log.
+WorkerSpec = dict[str, Any]
 
 
 class WorkerProcess:
     """A forked worker, with the part of `subprocess.Popen`'s interface the supervisor uses."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int) -> None:
         self.pid = pid
         self.returncode: int | None = None
 
@@ -50,7 +55,7 @@ class WorkerProcess:
         self.send_signal(signal.SIGKILL)
 
 
-def fork_worker(spec: dict, close: list) -> WorkerProcess:
+def fork_worker(spec: WorkerSpec, close: list[socket.socket | int]) -> WorkerProcess:
     """Fork a worker running `main(spec)`. `close`: sockets and fds the worker must not keep.
 
     The supervisor runs no thread, so forking it is safe; the child never returns into the
@@ -80,7 +85,7 @@ def fork_worker(spec: dict, close: list) -> WorkerProcess:
         os._exit(code)
 
 
-def main(spec: dict) -> int:
+def main(spec: WorkerSpec) -> int:
     _die_with_parent(spec["supervisor_pid"])
     from edgehost.app import build_host, create_app
     from edgehost.cli.serve import announce, host_config, uvicorn_server

@@ -23,13 +23,15 @@ import socket
 import sys
 import time
 from pathlib import Path
+from types import FrameType
+from typing import Any, Callable
 
 from edgehost.data_dir_lock import DataDirInUse, DataDirLock
-from edgehost.workers.process import READY, WorkerProcess, fork_worker
+from edgehost.workers.process import READY, WorkerProcess, WorkerSpec, fork_worker
 
 
 def supervise(*, host: str, port: int, data_dir: Path, shown_data_dir: str, count: int,
-              worker_args: dict) -> int:
+              worker_args: dict[str, Any]) -> int:
     lock = DataDirLock(data_dir)
     try:
         lock.acquire(shown_data_dir)
@@ -53,7 +55,7 @@ def supervise(*, host: str, port: int, data_dir: Path, shown_data_dir: str, coun
     workers: list[WorkerProcess] = []
     stopping = False
 
-    def stop(signum, _frame) -> None:
+    def stop(signum: int, _frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
         for proc in workers:
@@ -62,8 +64,8 @@ def supervise(*, host: str, port: int, data_dir: Path, shown_data_dir: str, coun
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    spec = {**worker_args, "host": host, "port": port, "data_dir": str(data_dir),
-            "count": count, "lock_fd": lock.fd}
+    spec: WorkerSpec = {**worker_args, "host": host, "port": port, "data_dir": str(data_dir),
+                        "count": count, "lock_fd": lock.fd}
     try:
         for index in range(count):
             if stopping:  # told to stop while starting: start no more
@@ -99,8 +101,8 @@ def _socket_pairs(count: int) -> dict[tuple[int, int], socket.socket]:
     return links
 
 
-def _start_worker(index: int, spec: dict, links: dict, reservation: socket.socket
-                  ) -> tuple[WorkerProcess, int]:
+def _start_worker(index: int, spec: WorkerSpec, links: dict[tuple[int, int], socket.socket],
+                  reservation: socket.socket) -> tuple[WorkerProcess, int]:
     ready_read, ready_write = os.pipe()
     own = {j: sock for (i, j), sock in links.items() if i == index}
     others = [sock for (i, _j), sock in links.items() if i != index]
@@ -120,7 +122,7 @@ def _wait_ready(proc: WorkerProcess, ready: int) -> bool:
     return line == READY and proc.poll() is None
 
 
-def _watch(workers: list[WorkerProcess], stopping) -> int:
+def _watch(workers: list[WorkerProcess], stopping: Callable[[], bool]) -> int:
     """Wait until told to stop (0) or until a worker exits on its own (1); either way stop
     every worker before returning."""
     while True:
