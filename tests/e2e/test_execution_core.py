@@ -46,8 +46,10 @@ def test_a_guest_cancelled_at_its_budget_leaves_no_task_store_thread_or_token(
     for _ in range(5):
         r = live_host.call_actor(impatient["slug"], "COUNTER", "held", "spin")
         assert r.status_code == 504, r.text
-    for _ in range(100):  # the dropped runs are finished off on the host's loop
-        if sandbox.scheduler.tasks == 0:
+    # The dropped runs are finished off on the host's loop: the task first, then (one loop
+    # iteration later, by the code that awaited it) the dropped activation's store.
+    for _ in range(100):
+        if sandbox.scheduler.tasks == 0 and sandbox.stores_open == stores_before - 1:
             break
         time.sleep(0.01)
     assert sandbox.scheduler.tasks == 0
