@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Awaitable, Mapping, Protocol
+from typing import TYPE_CHECKING, Awaitable, Mapping, Protocol
 
-from edgehost.config import SandboxLimits
+from edgehost.config import ActorLimits, SandboxLimits
 from edgehost.sandbox.memory import GuestMemory
+
+if TYPE_CHECKING:
+    from edgehost.storage.turn import ListOptions
 
 MAX_RECORDED_FAULTS = 32
 
@@ -33,12 +36,15 @@ class Fault:
 
 
 class TurnStorage(Protocol):
-    """What storage imports need from an actor turn (see storage/turn.py)."""
+    """What storage imports need from an actor turn (see storage/turn.py). It takes typed
+    requests and refuses with a storage TurnRefusal; the imports decode and map statuses."""
+
+    limits: ActorLimits
 
     def get(self, key: bytes) -> bytes | None: ...
     def put(self, key: bytes, value: bytes) -> None: ...
     def delete(self, key: bytes) -> bool: ...
-    def list(self, options: bytes) -> bytes: ...
+    def list(self, options: ListOptions) -> list[tuple[bytes, bytes]]: ...
     def delete_all(self) -> None: ...
     def begin(self) -> None: ...
     def commit(self) -> None: ...
