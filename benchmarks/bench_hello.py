@@ -105,8 +105,8 @@ def missing_modules() -> list[Path]:
 
 
 def default_memory_limit(limits: SandboxLimits) -> int:
-    # What Functions gives a function whose manifest sets no memory limit (hello's does not).
-    return min(limits.memory_bytes, limits.memory_cap_bytes)
+    # The limit the host gives hello, whose manifest sets no [limits] memory_mib.
+    return limits.function_memory_bytes(None)
 
 
 def bench_compile_and_load(report: Report, settings: Settings, wasm: bytes,

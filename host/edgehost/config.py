@@ -56,6 +56,19 @@ class SandboxLimits:
     # mappings the pool costs (vm.max_map_count is 65,530 by default).
     guest_stack_slots: int = 1_000
 
+    def function_memory_bytes(self, memory_mib: int | None) -> int:
+        """A function's linear-memory limit: its manifest's `limits.memory_mib` if it sets one
+        (the manifest check keeps that within memory_cap_bytes), else the default, never
+        above the cap. The one rule: ship, deployments and benchmarks all use it."""
+        if memory_mib is not None:
+            return memory_mib * MIB
+        return min(self.memory_bytes, self.memory_cap_bytes)
+
+    def function_timeout_ms(self, timeout_ms: int | None) -> int:
+        """A function's wall-clock budget: its manifest's `limits.timeout_ms`, else the
+        default."""
+        return timeout_ms or self.timeout_ms
+
 
 @dataclass(frozen=True)
 class ShipLimits:

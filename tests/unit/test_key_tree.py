@@ -16,7 +16,7 @@ from edgehost.storage import actor_storage, key_tree
 from edgehost.storage.actor_storage import ActorStorage, InstanceId
 from edgehost.storage.lmdb_env import LmdbEnv
 from edgehost.storage.turn import Turn
-from tests.unit.test_turn_storage import decode_list
+from tests.unit.test_turn_storage import list_entries
 
 HEAD = key_tree.HEAD  # 494: the key bytes one LMDB entry holds
 STEM_LENGTHS = [0, 1, HEAD - 2, HEAD - 1, HEAD, HEAD + 1, HEAD + 2, 2 * HEAD - 1, 2 * HEAD,
@@ -44,7 +44,7 @@ def random_key(rng: random.Random, stems: list[str]) -> str:
 
 
 def list_keys(turn: Turn, options: dict) -> list[tuple[str, object]]:
-    return decode_list(turn.list(json.dumps(options).encode()))
+    return list_entries(turn, options)
 
 
 def model_list(model: dict[str, object], options: dict) -> list[tuple[str, object]]:

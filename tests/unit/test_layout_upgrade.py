@@ -17,7 +17,7 @@ from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv
 from edgehost.storage.turn import Turn
 from edgehost.storage.usage import Usage
-from tests.unit.test_turn_storage import decode_list
+from tests.unit.test_turn_storage import list_entries
 
 ALICE = InstanceId("acct1", "Counter", "alice")
 BOB = InstanceId("acct1", "Counter", "bob")  # stored once, then deleted everything
@@ -61,7 +61,7 @@ def make_layout1(path: Path) -> dict[InstanceId, dict[bytes, bytes]]:
 
 def listed(storage: ActorStorage, instance: InstanceId, **options) -> list[tuple[str, object]]:
     turn = Turn(storage, instance, ActorLimits())
-    return decode_list(turn.list(json.dumps({"limit": 1000, **options}).encode()))
+    return list_entries(turn, {"limit": 1000, **options})
 
 
 def usage_of(entries: dict[bytes, bytes]) -> Usage:

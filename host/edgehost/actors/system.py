@@ -23,12 +23,13 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, NoReturn
 
+from edgehost import nesting
 from edgehost.actors import errors
 from edgehost.actors.directory import Activation, ActorDirectory
 from edgehost.actors.errors import ActorError
 from edgehost.actors.mailbox import MailboxFull
 from edgehost.actors.waits import WaitGraph
-from edgehost.config import ActorLimits
+from edgehost.config import DEFAULT_MAX_NESTING_DEPTH, ActorLimits
 from edgehost.function_logs import FunctionLogs
 from edgehost.metrics import Metrics
 from edgehost.registry.functions import Deployment, Functions
@@ -40,7 +41,7 @@ from edgehost.sandbox.invocation import Invocation
 from edgehost.storage.actor_storage import ActorStorage, InstanceId
 from edgehost.storage.group_commit import CommitTicket
 from edgehost.storage.output_gate import OutputGate
-from edgehost.storage.turn import Turn, check_json
+from edgehost.storage.turn import Turn
 from edgehost.workers.cluster import Cluster
 from edgehost.workers.peers import PeerError
 
@@ -531,6 +532,15 @@ def _ms_until(loop: asyncio.AbstractEventLoop, deadline: float) -> int:
     up to 1 ms before its caller's, and the caller would get the callee's timeout as an
     answer with time left to act on it, instead of timing out with it."""
     return max(math.ceil((deadline - loop.time()) * 1000), 1)
+
+
+def check_json(data: bytes, what: str) -> object:
+    """Parse strict JSON (no NaN/Infinity, nesting at most DEFAULT_MAX_NESTING_DEPTH deep) or
+    raise CODEC_ERROR naming `what`."""
+    try:
+        return nesting.load_json(data, what, DEFAULT_MAX_NESTING_DEPTH)
+    except ValueError as e:  # TooDeep, InvalidJson
+        raise AbiError(Status.CODEC_ERROR, str(e)) from None
 
 
 def _text(raw: bytes, what: str) -> str:

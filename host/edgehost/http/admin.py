@@ -1,7 +1,8 @@
 """The admin API under /__edgehost/v1: accounts, functions, shipping, logs.
 
 Every route needs the account's API key (`Authorization: Bearer <key>`); an account sees and
-changes only its own functions.
+changes only its own functions. The JSON of functions, revisions and actor types is built in
+admin_views.py, from stored records only: no GET loads or compiles a module.
 
 (No `from __future__ import annotations` here: FastAPI resolves the route signatures at
 runtime, including the `Caller` alias defined inside `admin_router`.)
@@ -22,9 +23,12 @@ from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
 from edgehost.errors import BadRequest, Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from edgehost.function_logs import FunctionLogs
+from edgehost.http import admin_views
+from edgehost.http.admin_views import revision_json
 from edgehost.http.body_limit import allow_body
 from edgehost.registry.accounts import Account, Accounts
-from edgehost.registry.functions import FunctionRecord, Functions, Revision, function_urls
+from edgehost.registry.functions import Functions
+from edgehost.registry.records import FunctionRecord
 from edgehost.storage.actor_storage import ActorStorage
 
 ADMIN_PREFIX = "/__edgehost/v1"
@@ -39,21 +43,9 @@ class CreateAccount(BaseModel):
 
 
 def _function_json(request: Request, config: HostConfig, record: FunctionRecord) -> dict:
-    return {"func_id": record.func_id, "name": record.name, "slug": record.slug,
-            "current_revision": record.current_revision, "created_at": record.created_at,
-            **function_urls(record, config.base_domain, request.url.hostname or config.host,
-                             request.url.port)}
-
-
-def _revision_json(revision: Revision, *, full: bool = False) -> dict[str, Any]:
-    out = {"revision": revision.number, "module_hash": revision.module_hash,
-           "module_size": revision.module_size, "shipped_at": revision.shipped_at,
-           "warnings": revision.warnings}
-    if full:
-        out["manifest"] = revision.manifest
-        out["actor_classes"] = revision.actor_classes
-        out["owned_types"] = revision.owned_types
-    return out
+    """A function as the admin API shows it, with its URLs as the client reached the host."""
+    return admin_views.function_json(record, config.base_domain,
+                                     request.url.hostname or config.host, request.url.port)
 
 
 def _nesting_checked_route(max_depth: int) -> type[APIRoute]:
@@ -125,12 +117,8 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
     @router.get("/functions/{func_id}")
     def inspect_function(func_id: str, request: Request, account: Caller) -> dict:
         record = functions.owned(account, func_id)
-        revisions = functions.revisions(record)
-        current = next((r for r in revisions if r.number == record.current_revision), None)
         return {**_function_json(request, config, record),
-                "current": _revision_json(current, full=True) if current else None,
-                "bindings": functions.bindings_status(record, current) if current else [],
-                "revisions": [_revision_json(r) for r in revisions]}
+                **admin_views.function_revisions(functions, record)}
 
     @router.delete("/functions/{func_id}")
     def delete_function(func_id: str, account: Caller) -> dict:
@@ -141,31 +129,13 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
     @router.post("/functions/{func_id}/revisions", status_code=201)
     async def ship(func_id: str, request: Request, account: Caller) -> JSONResponse:
         record = functions.owned(account, func_id)
-        allow_body(request, config.max_module_bytes + config.max_manifest_bytes
-                   + config.http.multipart_overhead_bytes,
-                   "max_module_bytes + max_manifest_bytes + http.multipart_overhead_bytes")
-        try:
-            form = await request.form(max_files=2, max_fields=2,
-                                      max_part_size=config.max_manifest_bytes)
-        except Exception as e:  # starlette raises its own parse errors
-            raise BadRequest(
-                f"expected multipart/form-data with 'module' and 'manifest': {e}") from None
-        try:
-            wasm = await _read_part(form.get("module"), "module", config.max_module_bytes)
-            manifest_raw = await _read_part(form.get("manifest"), "manifest",
-                                            config.max_manifest_bytes)
-        finally:
-            await form.close()  # the parts' spooled temporary files, at once, not at GC
-        try:
-            manifest_text = manifest_raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadRequest("manifest: telnyx.toml is not valid UTF-8") from None
+        wasm, manifest_text = await _read_bundle(request, config)
         # Compiling takes milliseconds to seconds: keep it off the event loop.
         revision = await anyio.to_thread.run_sync(
             functions.ship, account, record.func_id, wasm, manifest_text)
         return JSONResponse(status_code=201, content={
             **_function_json(request, config, functions.owned(account, record.func_id)),
-            **_revision_json(revision)})
+            **revision_json(revision)})
 
     @router.get("/functions/{func_id}/logs")
     def function_logs(func_id: str, account: Caller,
@@ -175,17 +145,11 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
 
     @router.get("/actors")
     def list_actor_types(account: Caller) -> dict:
-        return {"types": functions.actor_types(account)}
-
-    def _actor_type(account: Account, type_: str) -> dict:
-        for entry in functions.actor_types(account):
-            if entry["type"] == type_:
-                return entry
-        raise NotFound(f"no actor type {type_!r} is owned or bound on this account")
+        return {"types": admin_views.actor_types(functions, account)}
 
     @router.get("/actors/{type_}")
     def inspect_actor_type(type_: str, account: Caller) -> dict:
-        entry = _actor_type(account, type_)
+        entry = _actor_type(functions, account, type_)
         live = actors.live_names(account.account_id, type_)
         return {**entry, "live_activations": len(live),
                 "stored_instances_sample": actors.instance_names(account.account_id, type_,
@@ -195,15 +159,52 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
     def actor_instances(type_: str, account: Caller,
                         after: Annotated[str | None, Query(max_length=1024)] = None,
                         limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
-        _actor_type(account, type_)
-        live = set(actors.live_names(account.account_id, type_))
-        names = actors.instance_names(account.account_id, type_, after=after, limit=limit)
-        # Instances that are live but have never stored anything are listed too.
-        names = sorted(set(names) | (live if after is None else set()))[:limit]
-        return {"type": type_, "instances": [{"name": n, "live": n in live} for n in names],
-                "next_after": names[-1] if len(names) == limit else None}
+        _actor_type(functions, account, type_)
+        return _instances_json(actors, account.account_id, type_, after, limit)
 
     return router
+
+
+def _actor_type(functions: Functions, account: Account, type_: str) -> dict:
+    """An actor type owned or bound on the account (404 if neither)."""
+    entry = admin_views.actor_type(functions, account, type_)
+    if entry is None:
+        raise NotFound(f"no actor type {type_!r} is owned or bound on this account")
+    return entry
+
+
+def _instances_json(actors: ActorSystem, account_id: str, type_: str, after: str | None,
+                    limit: int) -> dict:
+    """A page of a type's instances by name, each marked live or not."""
+    live = set(actors.live_names(account_id, type_))
+    names = actors.instance_names(account_id, type_, after=after, limit=limit)
+    # Instances that are live but have never stored anything are listed too.
+    names = sorted(set(names) | (live if after is None else set()))[:limit]
+    return {"type": type_, "instances": [{"name": n, "live": n in live} for n in names],
+            "next_after": names[-1] if len(names) == limit else None}
+
+
+async def _read_bundle(request: Request, config: HostConfig) -> tuple[bytes, str]:
+    """The module and the manifest text of a ship's multipart form, each within its limit."""
+    allow_body(request, config.max_module_bytes + config.max_manifest_bytes
+               + config.http.multipart_overhead_bytes,
+               "max_module_bytes + max_manifest_bytes + http.multipart_overhead_bytes")
+    try:
+        form = await request.form(max_files=2, max_fields=2,
+                                  max_part_size=config.max_manifest_bytes)
+    except Exception as e:  # starlette raises its own parse errors
+        raise BadRequest(
+            f"expected multipart/form-data with 'module' and 'manifest': {e}") from None
+    try:
+        wasm = await _read_part(form.get("module"), "module", config.max_module_bytes)
+        manifest_raw = await _read_part(form.get("manifest"), "manifest",
+                                        config.max_manifest_bytes)
+    finally:
+        await form.close()  # the parts' spooled temporary files, at once, not at GC
+    try:
+        return wasm, manifest_raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("manifest: telnyx.toml is not valid UTF-8") from None
 
 
 async def _read_part(part: Any, name: str, limit: int) -> bytes:

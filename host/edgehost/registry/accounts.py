@@ -1,5 +1,9 @@
 """Accounts and their API keys. Keys are stored only as SHA-256 hashes.
 
+    accounts        account_id        -> Account JSON   (ACCOUNTS)
+    account_names   name              -> account_id
+    api_keys        sha256(key)       -> account_id
+
 A key is 256 random bits, so a fast hash is enough: nothing can be brute-forced from it, and
 checking a key on every admin call stays cheap.
 """
@@ -7,15 +11,15 @@ checking a key on every admin call stays cheap.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from edgehost.errors import BadRequest, Conflict, Unauthorized
 from edgehost.registry.manifest import check_function_name
-from edgehost.storage.lmdb_env import LmdbEnv
+from edgehost.storage.lmdb_env import LmdbEnv, scan_prefix
+from edgehost.storage.record_codec import dataclass_codec
 
 KEY_PREFIX = "ehk_"
 
@@ -26,6 +30,9 @@ class Account:
     name: str
     is_admin: bool
     created_at: float
+
+
+ACCOUNTS = dataclass_codec(Account)
 
 
 def hash_key(key: str) -> bytes:
@@ -44,17 +51,19 @@ class Accounts:
         self._names = env.db("account_names")
 
     def get(self, account_id: str) -> Account | None:
-        raw = self._env.read(lambda txn: txn.get(account_id.encode(), db=self._accounts))
-        return Account(**json.loads(raw)) if raw else None
+        with self._env.reading() as txn:
+            return ACCOUNTS.get(txn, self._accounts, account_id.encode())
 
     def by_name(self, name: str) -> Account | None:
-        account_id = self._env.read(lambda txn: txn.get(name.encode(), db=self._names))
+        with self._env.reading() as txn:
+            account_id = txn.get(name.encode(), db=self._names)
         return self.get(account_id.decode()) if account_id else None
 
     def authenticate(self, key: str | None) -> Account:
         if not key:
             raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-        account_id = self._env.read(lambda txn: txn.get(hash_key(key), db=self._keys))
+        with self._env.reading() as txn:
+            account_id = txn.get(hash_key(key), db=self._keys)
         # Looked up by hash: timing reveals nothing about a key that is not already known.
         account = self.get(account_id.decode()) if account_id is not None else None
         if account is None:
@@ -68,28 +77,24 @@ class Accounts:
             raise BadRequest(problem)
         account = Account(str(uuid.uuid4()), name, is_admin, time.time())
         key = key or new_api_key()
-
-        def txn_fn(txn) -> None:
+        with self._env.writing() as txn:
             if txn.get(name.encode(), db=self._names) is not None:
                 raise Conflict(f"account name {name!r} is taken")
-            txn.put(account.account_id.encode(), json.dumps(asdict(account)).encode(),
-                    db=self._accounts)
+            ACCOUNTS.put(txn, self._accounts, account.account_id.encode(), account)
             txn.put(name.encode(), account.account_id.encode(), db=self._names)
             txn.put(hash_key(key), account.account_id.encode(), db=self._keys)
-
-        self._env.write(txn_fn)
         return account, key
 
     def replace_key(self, account_id: str, key: str) -> None:
         """Give an account a new key; every old key of that account stops working."""
-        def txn_fn(txn) -> None:
-            stale = [k for k, v in txn.cursor(db=self._keys) if v == account_id.encode()]
+        with self._env.writing() as txn:
+            # Keys are stored by hash, so an account's keys are found by value: a full walk,
+            # done only when the host starts with a new EDGEHOST_API_KEY.
+            stale = [k for k, v in scan_prefix(txn, self._keys, b"") if v == account_id.encode()]
             for k in stale:
                 txn.delete(k, db=self._keys)
             txn.put(hash_key(key), account_id.encode(), db=self._keys)
 
-        self._env.write(txn_fn)
-
     def has_key(self, account_id: str, key: str) -> bool:
-        found = self._env.read(lambda txn: txn.get(hash_key(key), db=self._keys))
-        return found == account_id.encode()
+        with self._env.reading() as txn:
+            return txn.get(hash_key(key), db=self._keys) == account_id.encode()

@@ -16,6 +16,7 @@ from edgehost.config import DEFAULT_MAX_NESTING_DEPTH
 from edgehost.registry.manifest import IDENTIFIER
 from edgehost.sandbox.abi import ACTORS_SECTION
 from edgehost.sandbox.custom_sections import custom_sections
+from edgehost.storage.lmdb_env import scan_prefix
 
 OWNERS_DB = "actor_owners"
 
@@ -41,14 +42,8 @@ def release_owner(txn, db, account_id: str, type_: str, func_id: str) -> None:
 def owned_types(txn, db, account_id: str) -> list[tuple[str, str]]:
     """(type, owner func_id) for every owned type on an account, by type name."""
     prefix = f"{account_id}/".encode()
-    cursor = txn.cursor(db=db)
-    out = []
-    if cursor.set_range(prefix):
-        for key, func_id in cursor:
-            if not key.startswith(prefix):
-                break
-            out.append((key[len(prefix):].decode(), func_id.decode()))
-    return out
+    return [(key[len(prefix):].decode(), func_id.decode())
+            for key, func_id in scan_prefix(txn, db, prefix)]
 
 
 @dataclass(frozen=True)

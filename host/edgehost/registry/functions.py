@@ -1,66 +1,42 @@
-"""Functions, their immutable revisions, shipping, and lookup for request routing.
+"""Functions, shipping, and the slug -> deployment lookup for request routing.
 
 LMDB layout (named databases):
-    functions       func_id                      -> FunctionRecord JSON
+    functions       func_id                      -> FunctionRecord JSON   (see records.py)
     function_names  account_id "/" name          -> func_id   (names are unique per account)
     function_slugs  name "-" func_id[:10]         -> func_id   (what a Host header names)
-    revisions       func_id "/" %08d revision    -> Revision JSON
+    revisions       func_id "/" %08d revision    -> Revision JSON         (see records.py)
     actor_owners    account_id "/" type          -> func_id   (see actor_types.py)
 Modules themselves live in the BundleStore, compiled forms in the sandbox's cache.
+
+A ship is three steps: `check_bundle` (bundle_check.py: everything decidable without LMDB or a
+compiler), the compile (the Sandbox), and `_record_revision` (one write transaction: the
+revision, the function's current revision and the actor types it owns). Only routing loads
+modules (`deployment_by_id`); the reads the admin views use (`current_revision`,
+`owned_types`, `owner`...) never do.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, replace
 from typing import Callable
 
-from edgehost.config import MIB, SandboxLimits
+from edgehost.config import SandboxLimits
 from edgehost.errors import (BadRequest, Conflict, Forbidden, InvalidBundle, NotFound,
                              ServiceUnavailable, TooManyRequests)
 from edgehost.metrics import Metrics
 from edgehost.registry import actor_types
 from edgehost.registry.accounts import Account
+from edgehost.registry.bundle_check import BundleRules, CheckedBundle, check_bundle
 from edgehost.registry.bundles import BundleStore
-from edgehost.registry.manifest import Manifest, ManifestError, check_function_name, parse_manifest
-from edgehost.sandbox.abi import ACTOR_CALL_EXPORT, ACTOR_INIT_EXPORT, FETCH_EXPORT
+from edgehost.registry.manifest import Manifest, check_function_name
+from edgehost.registry.records import (FUNCTION_RECORDS, REVISIONS, FunctionRecord, Revision,
+                                       function_key, revision_key, revisions_prefix)
 from edgehost.sandbox.compile_queue import CompileBusy
-from edgehost.sandbox.engine import CompiledModule, ModuleRejected, Sandbox, module_hash
-from edgehost.storage.lmdb_env import LmdbEnv
-
-SLUG_ID_CHARS = 10
-
-
-@dataclass(frozen=True)
-class FunctionRecord:
-    func_id: str
-    account_id: str
-    name: str
-    created_at: float
-    current_revision: int | None = None
-
-    @property
-    def slug(self) -> str:
-        """The DNS label a function is addressed by: `{name}-{func_id[:10]}`."""
-        return f"{self.name}-{self.func_id[:SLUG_ID_CHARS]}"
-
-
-@dataclass(frozen=True)
-class Revision:
-    func_id: str
-    number: int
-    module_hash: str
-    module_size: int
-    manifest_text: str
-    manifest: dict
-    shipped_at: float
-    warnings: list[str] = field(default_factory=list)
-    actor_classes: dict[str, list[str]] = field(default_factory=dict)  # from the module
-    actor_signatures: dict[str, dict] = field(default_factory=dict)  # class -> method -> sig
-    owned_types: list[str] = field(default_factory=list)  # declared in [[actors]] and exported
+from edgehost.sandbox.engine import CompiledModule, ModuleRejected, Sandbox
+from edgehost.storage.lmdb_env import LmdbEnv, delete_prefix, scan_prefix
 
 
 @dataclass(frozen=True)
@@ -85,10 +61,6 @@ def function_urls(record: FunctionRecord, base_domain: str, host: str, port: int
             "path_url": f"http://{host}{port_part}/fn/{record.slug}/"}
 
 
-def _rev_key(func_id: str, number: int) -> bytes:
-    return f"{func_id}/{number:08d}".encode()
-
-
 class Functions:
     def __init__(self, env: LmdbEnv, bundles: BundleStore, sandbox: Sandbox,
                  limits: SandboxLimits, metrics: Metrics, max_nesting_depth: int) -> None:
@@ -96,7 +68,7 @@ class Functions:
         self._bundles = bundles
         self._sandbox = sandbox
         self._limits = limits
-        self._max_nesting_depth = max_nesting_depth  # of the manifest and the actors section
+        self._rules = BundleRules(limits, sandbox.shape, max_nesting_depth)
         self._metrics = metrics
         self._functions = env.db("functions")
         self._names = env.db("function_names")
@@ -119,19 +91,19 @@ class Functions:
 
     # ------------------------------------------------------------------ records
 
-    def _get(self, txn, func_id: str) -> FunctionRecord | None:
-        raw = txn.get(func_id.encode(), db=self._functions)
-        return FunctionRecord(**json.loads(raw)) if raw else None
+    def _record_in(self, txn, func_id: str) -> FunctionRecord | None:
+        return FUNCTION_RECORDS.get(txn, self._functions, function_key(func_id))
 
-    def _put(self, txn, record: FunctionRecord) -> None:
-        txn.put(record.func_id.encode(), json.dumps(asdict(record)).encode(), db=self._functions)
+    def _revision_in(self, txn, func_id: str, number: int | None) -> Revision | None:
+        if not number:
+            return None
+        return REVISIONS.get(txn, self._revisions, revision_key(func_id, number))
 
     def create(self, account: Account, name: str) -> FunctionRecord:
         if (problem := check_function_name(name)) is not None:
             raise BadRequest(problem)
-
-        def txn_fn(txn) -> FunctionRecord:
-            name_key = f"{account.account_id}/{name}".encode()
+        name_key = f"{account.account_id}/{name}".encode()
+        with self._env.writing() as txn:
             existing = txn.get(name_key, db=self._names)
             if existing is not None:
                 raise Conflict(f"function name {name!r} is already used by function "
@@ -140,12 +112,15 @@ class Functions:
                 record = FunctionRecord(str(uuid.uuid4()), account.account_id, name, time.time())
                 if txn.get(record.slug.encode(), db=self._slugs) is None:
                     break
-            self._put(txn, record)
+            FUNCTION_RECORDS.put(txn, self._functions, function_key(record.func_id), record)
             txn.put(name_key, record.func_id.encode(), db=self._names)
             txn.put(record.slug.encode(), record.func_id.encode(), db=self._slugs)
-            return record
+        return record
 
-        return self._env.write(txn_fn)
+    def get(self, func_id: str) -> FunctionRecord | None:
+        """A function by id, whoever owns it (for ids taken from the account's own data)."""
+        with self._env.reading() as txn:
+            return self._record_in(txn, func_id)
 
     def owned(self, account: Account, func_id: str) -> FunctionRecord:
         """The function if `account` owns it: 404 when it does not exist, 403 when foreign."""
@@ -153,7 +128,7 @@ class Functions:
             func_id = str(uuid.UUID(func_id))
         except ValueError:
             raise NotFound(f"func_id {func_id!r} is not a UUID") from None
-        record = self._env.read(lambda txn: self._get(txn, func_id))
+        record = self.get(func_id)
         if record is None:
             raise NotFound(f"no function {func_id}")
         if record.account_id != account.account_id:
@@ -162,158 +137,87 @@ class Functions:
 
     def list(self, account: Account) -> list[FunctionRecord]:
         prefix = f"{account.account_id}/".encode()
-
-        def txn_fn(txn) -> list[FunctionRecord]:
-            out = []
-            cursor = txn.cursor(db=self._names)
-            if cursor.set_range(prefix):
-                for key, func_id in cursor:
-                    if not key.startswith(prefix):
-                        break
-                    record = self._get(txn, func_id.decode())
-                    if record is not None:
-                        out.append(record)
-            return out
-
-        return self._env.read(txn_fn)
+        with self._env.reading() as txn:
+            records = (self._record_in(txn, func_id.decode())
+                       for _, func_id in scan_prefix(txn, self._names, prefix))
+            return [record for record in records if record is not None]
 
     def delete(self, account: Account, func_id: str) -> FunctionRecord:
         record = self.owned(account, func_id)
-
-        current = self.revision(record, record.current_revision) \
-            if record.current_revision else None
-
-        def txn_fn(txn) -> None:
+        current = self.current_revision(record)
+        with self._env.writing() as txn:
             for type_ in current.owned_types if current else ():
                 actor_types.release_owner(txn, self._owners, record.account_id, type_,
                                           record.func_id)
-            txn.delete(record.func_id.encode(), db=self._functions)
+            txn.delete(function_key(record.func_id), db=self._functions)
             txn.delete(f"{record.account_id}/{record.name}".encode(), db=self._names)
             txn.delete(record.slug.encode(), db=self._slugs)
-            cursor = txn.cursor(db=self._revisions)
-            prefix = f"{record.func_id}/".encode()
-            if cursor.set_range(prefix):
-                while cursor.key().startswith(prefix):
-                    if not cursor.delete():
-                        break
-
-        self._env.write(txn_fn)
+            delete_prefix(txn, self._revisions, revisions_prefix(record.func_id))
         self._changed(record.func_id)
         return record
 
     def revisions(self, record: FunctionRecord) -> list[Revision]:
-        prefix = f"{record.func_id}/".encode()
-
-        def txn_fn(txn) -> list[Revision]:
-            cursor = txn.cursor(db=self._revisions)
-            out = []
-            if cursor.set_range(prefix):
-                for key, raw in cursor:
-                    if not key.startswith(prefix):
-                        break
-                    out.append(Revision(**json.loads(raw)))
-            return out
-
-        return self._env.read(txn_fn)
+        with self._env.reading() as txn:
+            return [REVISIONS.decode(raw) for _, raw in
+                    scan_prefix(txn, self._revisions, revisions_prefix(record.func_id))]
 
     def revision(self, record: FunctionRecord, number: int) -> Revision | None:
-        raw = self._env.read(lambda txn: txn.get(_rev_key(record.func_id, number),
-                                                 db=self._revisions))
-        return Revision(**json.loads(raw)) if raw else None
+        with self._env.reading() as txn:
+            return self._revision_in(txn, record.func_id, number)
+
+    def current_revision(self, record: FunctionRecord) -> Revision | None:
+        """The revision `record` names as current (None before its first ship)."""
+        return self.revision(record, record.current_revision) \
+            if record.current_revision else None
+
+    # ------------------------------------------------------------------ actor types
+
+    def owned_types(self, account_id: str) -> dict[str, str]:
+        """type -> owner func_id, for every actor type owned on an account."""
+        with self._env.reading() as txn:
+            return dict(actor_types.owned_types(txn, self._owners, account_id))
+
+    def owner(self, account_id: str, type_: str) -> FunctionRecord | None:
+        """The function that owns `type_` on an account, if any."""
+        with self._env.reading() as txn:
+            func_id = actor_types.owner_of(txn, self._owners, account_id, type_)
+            return self._record_in(txn, func_id) if func_id else None
+
+    def actor_types_bound(self) -> set[tuple[str, str]]:
+        """(account_id, type) for every actor type some stored revision binds."""
+        accounts: dict[str, str | None] = {}  # func_id -> its account
+        out: set[tuple[str, str]] = set()
+        with self._env.reading() as txn:
+            for _, raw in scan_prefix(txn, self._revisions, b""):
+                revision = REVISIONS.decode(raw)
+                func_id = revision.func_id
+                if func_id not in accounts:
+                    record = self._record_in(txn, func_id)
+                    accounts[func_id] = record.account_id if record else None
+                account_id = accounts[func_id]
+                if account_id is not None:
+                    out.update((account_id, binding.type)
+                               for binding in revision.manifest.actors)
+        return out
 
     # ------------------------------------------------------------------ ship
 
     def ship(self, account: Account, func_id: str, wasm: bytes, manifest_text: str) -> Revision:
-        """Validate and compile a bundle, then record it as the function's next revision.
+        """Check and compile a bundle, then record it as the function's next revision.
 
         Nothing is recorded unless every check passes; all problems are reported together.
         """
         record = self.owned(account, func_id)
-        problems: list[str] = []
-        manifest: Manifest | None = None
-        try:
-            manifest = parse_manifest(manifest_text,
-                                      memory_cap_mib=self._limits.memory_cap_bytes // MIB,
-                                      timeout_cap_ms=self._limits.timeout_cap_ms,
-                                      max_nesting_depth=self._max_nesting_depth)
-        except ManifestError as e:
-            problems.extend(f"telnyx.toml: {p}" for p in e.problems)
-        if manifest is not None:
-            if manifest.name != record.name:
-                problems.append(f"telnyx.toml: name = {manifest.name!r}: must equal the name of "
-                                f"the function being shipped ({record.name!r})")
-            if manifest.func_id is not None and manifest.func_id != record.func_id:
-                problems.append(f"telnyx.toml: edge_compute.func_id = {manifest.func_id!r}: "
-                                f"must equal the function being shipped ({record.func_id})")
-        memory_limit = self._memory_limit(manifest)
-        digest = module_hash(wasm)
-        compiled = None
-        try:
-            # First, before any other reading of the module: its shape bounds the cost of it.
-            self._sandbox.check_shape(wasm)
-            section, section_problems = actor_types.read_actor_classes(
-                wasm, self._max_nesting_depth)
-            classes = section.classes
-            problems.extend(f"module: {p}" for p in section_problems)
-            declared = {a.type for a in manifest.actors} if manifest else set()
-            owned = sorted(declared & classes.keys())
-            required = (FETCH_EXPORT,) + ((ACTOR_INIT_EXPORT, ACTOR_CALL_EXPORT) if owned
-                                          else ())
-            compiled = self._sandbox.compile(wasm, memory_limit_bytes=memory_limit,
-                                             required_exports=required,
-                                             account_id=account.account_id)
-        except ModuleRejected as e:
-            problems.extend(f"module: {p}" for p in e.problems)
-        except CompileBusy as e:
-            self._metrics.inc("edgehost_ships_total", {"result": "busy"})
-            error = TooManyRequests if e.account_full else ServiceUnavailable
-            raise error(f"cannot compile now: {e.message}; retry in {e.retry_after_s} s",
-                        retry_after_s=e.retry_after_s) from None
+        checked = check_bundle(record, wasm, manifest_text, self._rules)
+        compiled, compile_problems = self._compile(checked, account.account_id)
+        problems = checked.problems + compile_problems
         if problems:
             self._metrics.inc("edgehost_ships_total", {"result": "refused"})
             raise InvalidBundle(f"bundle refused: {len(problems)} problem(s)", details=problems)
-        assert manifest is not None and compiled is not None
-        self._bundles.put(digest, wasm)
-
-        def txn_fn(txn) -> Revision:
-            current = self._get(txn, record.func_id)
-            if current is None:
-                raise NotFound(f"function {record.func_id} was deleted while shipping")
-            warnings = list(manifest.warnings)
-            for type_ in owned:
-                holder = actor_types.owner_of(txn, self._owners, record.account_id, type_)
-                if holder is not None and holder != record.func_id:
-                    holder_record = self._get(txn, holder)
-                    holder_name = holder_record.name if holder_record else "?"
-                    raise InvalidBundle("bundle refused: 1 problem(s)", details=[
-                        f"telnyx.toml: actor type {type_!r} is already owned by function "
-                        f"{holder_name!r} ({holder}) on this account; a type has one owner"])
-            for binding in manifest.actors:
-                if binding.type not in owned and actor_types.owner_of(
-                        txn, self._owners, record.account_id, binding.type) is None:
-                    warnings.append(
-                        f"binding {binding.binding!r}: actor type {binding.type!r} has no owner "
-                        f"on this account yet; its calls fail with ActorUnresolvedBindingError "
-                        f"until the function exporting the class ships")
-            previous = self._revision_in(txn, record.func_id, current.current_revision)
-            for type_ in (previous.owned_types if previous else []):
-                if type_ not in owned:
-                    actor_types.release_owner(txn, self._owners, record.account_id, type_,
-                                              record.func_id)
-            for type_ in owned:
-                actor_types.set_owner(txn, self._owners, record.account_id, type_,
-                                      record.func_id)
-            number = (current.current_revision or 0) + 1
-            revision = Revision(record.func_id, number, digest, len(wasm), manifest_text,
-                                manifest.to_json(), time.time(), warnings, classes,
-                                section.signatures, owned)
-            txn.put(_rev_key(record.func_id, number), json.dumps(asdict(revision)).encode(),
-                    db=self._revisions)
-            self._put(txn, FunctionRecord(**{**asdict(current), "current_revision": number}))
-            return revision
-
+        assert compiled is not None
+        self._bundles.put(checked.module_hash, wasm)
         try:
-            revision = self._env.write(txn_fn)
+            revision = self._record_revision(record, checked)
         except InvalidBundle:
             self._metrics.inc("edgehost_ships_total", {"result": "refused"})
             raise
@@ -322,14 +226,79 @@ class Functions:
         self._metrics.inc("edgehost_ships_total", {"result": "ok"})
         return revision
 
-    def _revision_in(self, txn, func_id: str, number: int | None) -> Revision | None:
-        raw = txn.get(_rev_key(func_id, number), db=self._revisions) if number else None
-        return Revision(**json.loads(raw)) if raw else None
+    def _compile(self, checked: CheckedBundle, account_id: str
+                 ) -> tuple[CompiledModule | None, list[str]]:
+        """The compiled module, or the problems the compile and the ABI check found. A full
+        compile queue is no problem of the bundle's: 429 (the account's queue) or 503."""
+        if not checked.compilable:
+            return None, []
+        try:
+            return self._sandbox.compile(checked.wasm,
+                                         memory_limit_bytes=checked.memory_limit_bytes,
+                                         required_exports=checked.required_exports,
+                                         account_id=account_id), []
+        except ModuleRejected as e:
+            return None, [f"module: {p}" for p in e.problems]
+        except CompileBusy as e:
+            self._metrics.inc("edgehost_ships_total", {"result": "busy"})
+            error = TooManyRequests if e.account_full else ServiceUnavailable
+            raise error(f"cannot compile now: {e.message}; retry in {e.retry_after_s} s",
+                        retry_after_s=e.retry_after_s) from None
 
-    def _memory_limit(self, manifest: Manifest | None) -> int:
-        if manifest is not None and manifest.memory_mib is not None:
-            return manifest.memory_mib * MIB
-        return min(self._limits.memory_bytes, self._limits.memory_cap_bytes)
+    def _record_revision(self, record: FunctionRecord, checked: CheckedBundle) -> Revision:
+        """Record a checked, compiled bundle as the function's next revision, with the actor
+        types it owns, in one write transaction: two ships racing for one type cannot both
+        own it. Raises InvalidBundle if another function owns one of them."""
+        manifest, owned = checked.manifest, checked.owned_types
+        assert manifest is not None
+        with self._env.writing() as txn:
+            current = self._record_in(txn, record.func_id)
+            if current is None:
+                raise NotFound(f"function {record.func_id} was deleted while shipping")
+            self._refuse_owned_elsewhere(txn, record, owned)
+            warnings = [*manifest.warnings,
+                        *self._unowned_binding_warnings(txn, record, manifest, owned)]
+            previous = self._revision_in(txn, record.func_id, current.current_revision)
+            self._move_ownership(txn, record, previous.owned_types if previous else [], owned)
+            number = (current.current_revision or 0) + 1
+            revision = Revision(record.func_id, number, checked.module_hash, len(checked.wasm),
+                                checked.manifest_text, replace(manifest, warnings=()),
+                                time.time(), warnings, checked.actors.classes,
+                                checked.actors.signatures, owned)
+            REVISIONS.put(txn, self._revisions, revision_key(record.func_id, number), revision)
+            FUNCTION_RECORDS.put(txn, self._functions, function_key(record.func_id),
+                                 replace(current, current_revision=number))
+        return revision
+
+    def _refuse_owned_elsewhere(self, txn, record: FunctionRecord, owned: list[str]) -> None:
+        for type_ in owned:
+            holder = actor_types.owner_of(txn, self._owners, record.account_id, type_)
+            if holder is not None and holder != record.func_id:
+                holder_record = self._record_in(txn, holder)
+                holder_name = holder_record.name if holder_record else "?"
+                raise InvalidBundle("bundle refused: 1 problem(s)", details=[
+                    f"telnyx.toml: actor type {type_!r} is already owned by function "
+                    f"{holder_name!r} ({holder}) on this account; a type has one owner"])
+
+    def _unowned_binding_warnings(self, txn, record: FunctionRecord, manifest: Manifest,
+                                  owned: list[str]) -> list[str]:
+        return [f"binding {binding.binding!r}: actor type {binding.type!r} has no owner "
+                f"on this account yet; its calls fail with ActorUnresolvedBindingError "
+                f"until the function exporting the class ships"
+                for binding in manifest.actors
+                if binding.type not in owned and actor_types.owner_of(
+                    txn, self._owners, record.account_id, binding.type) is None]
+
+    def _move_ownership(self, txn, record: FunctionRecord, previously: list[str],
+                        owned: list[str]) -> None:
+        """Release the types the previous revision owned and this one does not; claim
+        `owned`."""
+        for type_ in previously:
+            if type_ not in owned:
+                actor_types.release_owner(txn, self._owners, record.account_id, type_,
+                                          record.func_id)
+        for type_ in owned:
+            actor_types.set_owner(txn, self._owners, record.account_id, type_, record.func_id)
 
     # ------------------------------------------------------------------ routing
 
@@ -342,7 +311,8 @@ class Functions:
 
     def deployment(self, slug: str) -> Deployment | None:
         """The live deployment a Host label names, or None (unknown, or never shipped)."""
-        raw = self._env.read(lambda txn: txn.get(slug.encode(), db=self._slugs))
+        with self._env.reading() as txn:
+            raw = txn.get(slug.encode(), db=self._slugs)
         if raw is None:
             return None
         func_id = raw.decode()
@@ -359,8 +329,8 @@ class Functions:
         """The deployment of the function that owns `type_` on this account, if any.
         Blocking (LMDB, maybe loading a module): call it off the event loop."""
         generation = self._generation
-        func_id = self._env.read(
-            lambda txn: actor_types.owner_of(txn, self._owners, account_id, type_))
+        with self._env.reading() as txn:
+            func_id = actor_types.owner_of(txn, self._owners, account_id, type_)
         if func_id is None:
             return None
         with self._deployments_lock:
@@ -369,100 +339,35 @@ class Functions:
         return self.deployment_by_id(func_id)
 
     def deployment_by_id(self, func_id: str) -> Deployment | None:
+        """The deployment of a function's current revision, loading its module (from memory,
+        the compiled cache, or compiled anew). Blocking: call it off the event loop."""
         deployment = self._deployments.get(func_id)
         if deployment is not None:
             return deployment
-
-        def txn_fn(txn):
-            record = self._get(txn, func_id)
-            return record, self._revision_in(txn, func_id, record.current_revision if record
-                                             else None)
-
-        record, revision = self._env.read(txn_fn)
+        with self._env.reading() as txn:
+            record = self._record_in(txn, func_id)
+            revision = self._revision_in(txn, func_id, record.current_revision) \
+                if record else None
         if record is None or revision is None:
             return None
         manifest = revision.manifest
-        memory_mib = manifest["limits"]["memory_mib"]
-        memory_limit = memory_mib * MIB if memory_mib else self._memory_limit(None)
+        memory_limit = self._limits.function_memory_bytes(manifest.memory_mib)
         compiled = self._sandbox.load(revision.module_hash,
                                       lambda: self._bundles.read(revision.module_hash),
                                       memory_limit_bytes=memory_limit,
                                       account_id=record.account_id)
         deployment = Deployment(
             record, revision, compiled, memory_limit,
-            manifest["limits"]["timeout_ms"] or self._limits.timeout_ms,
-            dict(manifest["env_vars"]),
-            {a["binding"]: a["type"] for a in manifest["actors"]},
+            self._limits.function_timeout_ms(manifest.timeout_ms),
+            dict(manifest.env_vars),
+            {a.binding: a.type for a in manifest.actors},
             {c: frozenset(m) for c, m in revision.actor_classes.items()
              if c in revision.owned_types})
         with self._deployments_lock:
             # Only cache if the function was not shipped or deleted meanwhile.
-            if self._env.read(lambda txn: self._get(txn, func_id)) == record:
+            if self.get(func_id) == record:
                 self._deployments[func_id] = deployment
         return deployment
-
-    def actor_types(self, account: Account) -> list[dict]:
-        """Every actor type on the account: its owner, methods, and the functions bound to it."""
-        owned = self._env.read(
-            lambda txn: actor_types.owned_types(txn, self._owners, account.account_id))
-        bound: dict[str, list[dict]] = {}
-        for record in self.list(account):
-            revision = self.revision(record, record.current_revision) \
-                if record.current_revision else None
-            for binding in revision.manifest["actors"] if revision else []:
-                bound.setdefault(binding["type"], []).append(
-                    {"func_id": record.func_id, "name": record.name,
-                     "binding": binding["binding"],
-                     "role": "owner" if binding["type"] in revision.owned_types
-                     else "reference"})
-        out = []
-        for type_ in sorted(set(bound) | {t for t, _ in owned}):
-            owner_id = dict(owned).get(type_)
-            deployment = self.deployment_by_id(owner_id) if owner_id else None
-            revision = deployment.revision if deployment else None
-            out.append({
-                "type": type_,
-                "owner": {"func_id": deployment.function.func_id,
-                          "name": deployment.function.name, "revision": revision.number}
-                if deployment else None,
-                "methods": revision.actor_classes.get(type_, []) if revision else [],
-                "signatures": revision.actor_signatures.get(type_, {}) if revision else {},
-                "bindings": bound.get(type_, []),
-            })
-        return out
-
-    def actor_types_bound(self) -> set[tuple[str, str]]:
-        """(account_id, type) for every actor type some stored revision binds."""
-        def txn_fn(txn) -> set[tuple[str, str]]:
-            accounts: dict[str, str | None] = {}  # func_id -> its account
-            out: set[tuple[str, str]] = set()
-            for _, raw in txn.cursor(db=self._revisions):
-                revision = json.loads(raw)
-                func_id = revision["func_id"]
-                if func_id not in accounts:
-                    record = self._get(txn, func_id)
-                    accounts[func_id] = record.account_id if record else None
-                if accounts[func_id] is not None:
-                    out.update((accounts[func_id], binding["type"])
-                               for binding in revision["manifest"]["actors"])
-            return out
-
-        return self._env.read(txn_fn)
-
-    def bindings_status(self, record: FunctionRecord, revision: Revision) -> list[dict]:
-        """Each binding of a revision: its role (owner/reference) and whether it resolves."""
-        out = []
-        for binding in revision.manifest["actors"]:
-            type_ = binding["type"]
-            owner_id = self._env.read(
-                lambda txn, t=type_: actor_types.owner_of(txn, self._owners, record.account_id, t))
-            owner = self._env.read(lambda txn, o=owner_id: self._get(txn, o)) if owner_id else None
-            out.append({"binding": binding["binding"], "type": type_,
-                        "role": "owner" if type_ in revision.owned_types else "reference",
-                        "resolved": owner is not None,
-                        "owner": {"func_id": owner.func_id, "name": owner.name}
-                        if owner else None})
-        return out
 
     def forget(self, func_id: str) -> None:
         """Drop the cached deployment of a function (shipped or deleted elsewhere), and every

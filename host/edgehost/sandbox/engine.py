@@ -42,7 +42,6 @@ from edgehost.sandbox.imports import ASYNC_IMPLEMENTATIONS, IMPLEMENTATIONS, gua
 from edgehost.sandbox.invocation import Invocation, RunningGuest
 from edgehost.sandbox.module_shape import ShapeCheck
 from edgehost.sandbox.scheduler import Scheduler
-from edgehost.sandbox.wasm_reader import MalformedWasm
 
 log = logging.getLogger("edgehost.sandbox")
 
@@ -122,7 +121,7 @@ class Sandbox:
         self._metrics = metrics
         ship = ship or ShipLimits()
         self.engine = wasmtime.Engine(instance_engine_config(limits))
-        self._shape = ShapeCheck(ship, limits)
+        self.shape = ShapeCheck(ship, limits)  # ship-time caps, also for registry checks
         self._compiler = CompilerPool(limits, ship, metrics)
         self._cache_key = compiled_cache_key(limits)
         self._cache_dir = cache_dir
@@ -174,10 +173,7 @@ class Sandbox:
     def check_shape(self, wasm: bytes) -> None:
         """Refuse a module whose shape (counts of functions, exports, tables...) is above the
         host's caps, before anything else reads it. Cheap: milliseconds for 12 MB."""
-        try:
-            problems = self._shape.problems(wasm)
-        except MalformedWasm as e:
-            raise ModuleRejected([f"module is not valid WebAssembly: {e}"]) from None
+        problems = self.shape.refusals(wasm)
         if problems:
             raise ModuleRejected(problems)
 

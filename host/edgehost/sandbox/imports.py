@@ -2,7 +2,8 @@
 
 Every function here may raise freely; `guarded()` turns any exception into a status code and
 a recorded fault, because an exception raised into wasmtime-py travels through one
-process-wide slot and can surface in another thread's guest.
+process-wide slot and can surface in another thread's guest. Actor storage refuses requests in
+its own terms (storage/turn.py's `TurnRefusal`s); `guarded()` gives each its ABI status.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ import time
 from asyncio import Future
 from typing import Awaitable, Callable
 
+from edgehost.sandbox import storage_wire
 from edgehost.sandbox.abi import HOST_IMPORTS, LOG_LEVELS, AbiError, Status
 from edgehost.sandbox.invocation import Invocation, LogLine, RunningGuest
 from edgehost.sandbox.memory import U32, OutOfBounds
+from edgehost.storage.turn import (InvalidKey, InvalidValue, NoOpenTransaction,
+                                   TurnLimitExceeded, TurnRefusal, ValueTooLarge)
 
 log = logging.getLogger("edgehost.sandbox")
+
+# The status a guest gets for each kind of storage refusal.
+TURN_REFUSAL_STATUS: dict[type[TurnRefusal], Status] = {
+    InvalidKey: Status.INVALID_ARGUMENT,
+    InvalidValue: Status.CODEC_ERROR,
+    ValueTooLarge: Status.TOO_LARGE,
+    TurnLimitExceeded: Status.LIMIT_EXCEEDED,
+    NoOpenTransaction: Status.NOT_PERMITTED,
+}
 
 
 def _memory(inv: Invocation):
@@ -144,8 +157,10 @@ def storage_delete(inv: Invocation, key_ptr: int, key_len: int) -> int:
 
 
 def storage_list(inv: Invocation, options_ptr: int, options_len: int) -> int:
-    options = _memory(inv).read(options_ptr, options_len)
-    inv.result = _storage(inv).list(options)
+    raw = _memory(inv).read(options_ptr, options_len)
+    storage = _storage(inv)
+    entries = storage.list(storage_wire.decode_list_options(raw, storage.limits))
+    inv.result = storage_wire.encode_entries(entries)
     return len(inv.result)
 
 
@@ -224,6 +239,8 @@ def guarded(name: str, impl: Callable[..., int], running: RunningGuest) -> Calla
             return inv.record_fault(name, Status.OUT_OF_BOUNDS, str(e))
         except AbiError as e:
             return inv.record_fault(name, e.status, e.detail)
+        except TurnRefusal as e:
+            return inv.record_fault(name, TURN_REFUSAL_STATUS[type(e)], str(e))
         except BaseException as e:  # noqa: BLE001 - nothing may propagate into wasmtime
             log.exception("host import %s failed", name)
             return inv.record_fault(name, Status.INTERNAL, f"host fault: {type(e).__name__}")

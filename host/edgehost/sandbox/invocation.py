@@ -11,11 +11,12 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Awaitable, Mapping, Protocol
 
-from edgehost.config import SandboxLimits
+from edgehost.config import ActorLimits, SandboxLimits
 from edgehost.sandbox.memory import GuestMemory
 
 if TYPE_CHECKING:
     from edgehost.sandbox.scheduler import GuestTask
+    from edgehost.storage.turn import ListOptions
 
 MAX_RECORDED_FAULTS = 32
 
@@ -36,12 +37,15 @@ class Fault:
 
 
 class TurnStorage(Protocol):
-    """What storage imports need from an actor turn (see storage/turn.py)."""
+    """What storage imports need from an actor turn (see storage/turn.py). It takes typed
+    requests and refuses with a storage TurnRefusal; the imports decode and map statuses."""
+
+    limits: ActorLimits
 
     def get(self, key: bytes) -> bytes | None: ...
     def put(self, key: bytes, value: bytes) -> None: ...
     def delete(self, key: bytes) -> bool: ...
-    def list(self, options: bytes) -> bytes: ...
+    def list(self, options: ListOptions) -> list[tuple[bytes, bytes]]: ...
     def delete_all(self) -> None: ...
     def begin(self) -> None: ...
     def commit(self) -> None: ...

@@ -132,6 +132,14 @@ class ShapeCheck:
                                 f"host's limit of {cap.limit:,}")
         return problems
 
+    def refusals(self, wasm: bytes) -> list[str]:
+        """Why the module is refused for its shape (bytes that are not a module included), or
+        nothing."""
+        try:
+            return self.problems(wasm)
+        except MalformedWasm as e:
+            return [f"module is not valid WebAssembly: {e}"]
+
     def _read_tables(self, reader: Reader, shape: ModuleShape) -> list[str]:
         shape.tables = reader.uleb()
         if shape.tables > self._limit["tables"]:

@@ -25,7 +25,7 @@ from typing import Mapping
 from edgehost.config import StorageLimits
 from edgehost.storage import key_tree, usage
 from edgehost.storage.key_tree import NODE_ID_BYTES
-from edgehost.storage.lmdb_env import LmdbEnv
+from edgehost.storage.lmdb_env import LmdbEnv, scan_prefix
 from edgehost.storage.usage import Usage
 
 PREFIX_BYTES = NODE_ID_BYTES  # an instance's prefix is the id of its tree's root node
@@ -92,8 +92,8 @@ class ActorStorage:
         self._account_usage = env.db(usage.ACCOUNT_USAGE_DB)
 
     def get(self, instance: InstanceId, key: bytes) -> bytes | None:
-        root = instance.prefix
-        return self._env.read(lambda txn: key_tree.get(txn, self._kv, root, key))
+        with self._env.reading() as txn:  # a turn's every read: nothing allocated but the txn
+            return key_tree.get(txn, self._kv, instance.prefix, key)
 
     def scan(self, instance: InstanceId, key_range: KeyRange, *, reverse: bool, limit: int,
              pending: Mapping[bytes, bytes | None]) -> list[tuple[bytes, bytes]]:
@@ -101,8 +101,7 @@ class ActorStorage:
         changed by `pending` (a turn's buffered writes; None marks a delete). Reads only as
         many stored entries as it returns, plus those `pending` replaces."""
         fresh = pending_entries(pending, key_range, reverse)
-
-        def read(txn) -> list[tuple[bytes, bytes]]:
+        with self._env.reading() as txn:
             stored = key_tree.scan(txn, self._kv, instance.prefix, key_range.low,
                                    key_range.high, reverse)
             try:
@@ -112,12 +111,10 @@ class ActorStorage:
             finally:
                 stored.close()  # its cursors belong to this transaction
 
-        return self._env.read(read)
-
     def usage(self, account_id: str) -> Usage:
         """What an account's actors store, as of the last commit."""
-        return self._env.read(lambda txn: usage.read(txn, self._account_usage,
-                                                     account_id.encode())) or Usage()
+        with self._env.reading() as txn:
+            return usage.read(txn, self._account_usage, account_id.encode()) or Usage()
 
     # ------------------------------------------------------------------ writes
 
@@ -171,15 +168,6 @@ class ActorStorage:
         """Names of the instances of a type that store anything, in name order."""
         prefix = type_prefix(account_id, type_)
         start = InstanceId(account_id, type_, after).index_key + b"\0" if after else prefix
-
-        def read(txn) -> list[str]:
-            cursor = txn.cursor(db=self._instances)
-            out: list[str] = []
-            if cursor.set_range(start):
-                for key, name in cursor:
-                    if not key.startswith(prefix) or len(out) >= limit:
-                        break
-                    out.append(name.decode("utf-8"))
-            return out
-
-        return self._env.read(read)
+        with self._env.reading() as txn:
+            entries = scan_prefix(txn, self._instances, prefix, start=start)
+            return [name.decode("utf-8") for _, name in islice(entries, limit)]

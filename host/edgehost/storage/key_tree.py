@@ -24,6 +24,10 @@ branch exists exactly while its child node holds something, so no walk meets an 
 
 Child ids are derived by hashing (child_id), so `get`/`put` reach any key without reading the
 branches on its path.
+
+The walks here keep their own LMDB cursors instead of lmdb_env.scan_prefix: they are on the
+hot path of every turn and commit, move backward as well as forward, seek past branches, and
+reuse one cursor per level, none of which a generic prefix scan would do as cheaply.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from typing import Callable, Iterable
 from edgehost.storage import key_tree, usage
 from edgehost.storage.actor_storage import (INSTANCES_DB, KV_DB, META_DB, PREFIX_BYTES,
                                             InstanceId, type_prefix)
-from edgehost.storage.lmdb_env import LmdbEnv
+from edgehost.storage.lmdb_env import LmdbEnv, scan_prefix
 from edgehost.storage.usage import Usage
 
 log = logging.getLogger("edgehost.storage")
@@ -47,7 +47,7 @@ def upgrade(env: LmdbEnv, known_types: Callable[[], Iterable[tuple[str, str]]]) 
     meta, kv = env.db(META_DB), env.db(KV_DB)
     legacy_long = env.existing_db(LEGACY_LONG_KV_DB)
 
-    def run(txn) -> bool:
+    with env.writing() as txn:
         if txn.get(LAYOUT_KEY, db=meta) == LAYOUT:
             return False
         moved = _move_legacy_inline(txn, kv)
@@ -56,16 +56,15 @@ def upgrade(env: LmdbEnv, known_types: Callable[[], Iterable[tuple[str, str]]]) 
             txn.drop(legacy_long, delete=True)
         counted = _count_usage(txn, env, known_types())
         txn.put(LAYOUT_KEY, LAYOUT, db=meta)
-        if moved or counted:
-            log.info("actor storage upgraded to layout %s: %d key(s) moved, usage counted "
-                     "for %d account(s)", LAYOUT.decode(), moved, counted)
-        return True
-
-    return env.write(run)
+    if moved or counted:
+        log.info("actor storage upgraded to layout %s: %d key(s) moved, usage counted "
+                 "for %d account(s)", LAYOUT.decode(), moved, counted)
+    return True
 
 
 def _move_legacy_inline(txn, kv) -> int:
-    """Keys of exactly 495 bytes were inline in layout 1; in layout 2 they are branched."""
+    """Keys of exactly 495 bytes were inline in layout 1; in layout 2 they are branched.
+    (A walk over the whole database in chunks, writing as it goes: not a prefix scan.)"""
     moved = 0
     cursor = txn.cursor(db=kv)
     start = b""
@@ -90,7 +89,7 @@ def _move_legacy_inline(txn, kv) -> int:
 
 def _move_legacy_long(txn, kv, legacy_long) -> int:
     moved = 0
-    for lmdb_key, raw in txn.cursor(db=legacy_long):
+    for lmdb_key, raw in scan_prefix(txn, legacy_long, b""):
         (key_len,) = _LEGACY_KEY_LEN.unpack_from(raw)
         key, value = raw[2:2 + key_len], raw[2 + key_len:]
         key_tree.put(txn, kv, lmdb_key[:PREFIX_BYTES], key, value)
@@ -105,14 +104,9 @@ def _count_usage(txn, env: LmdbEnv, known_types: Iterable[tuple[str, str]]) -> i
         env.db(usage.ACCOUNT_USAGE_DB)
     accounts: dict[str, Usage] = {}
     for account_id, type_ in sorted(set(known_types)):
-        prefix = type_prefix(account_id, type_)
-        cursor = txn.cursor(db=index)
-        entries = []
-        if cursor.set_range(prefix):
-            for index_key, name in cursor:
-                if not index_key.startswith(prefix):
-                    break
-                entries.append((index_key, name.decode("utf-8")))
+        # Collected first: the loop below deletes from the index it walks.
+        entries = [(index_key, name.decode("utf-8")) for index_key, name in
+                   scan_prefix(txn, index, type_prefix(account_id, type_))]
         for index_key, name in entries:
             root = InstanceId(account_id, type_, name).prefix
             stored = Usage(*key_tree.count(txn, kv, root))

@@ -8,46 +8,58 @@ nested all-or-nothing transactions inside the turn: each open one is a layer of 
 The buffer lives in host memory, outside the guest's memory cap, so it has a budget
 (StorageLimits.turn_max_writes / turn_max_write_bytes): every buffered put and delete counts,
 at every layer it is held in, so old values kept for a rollback count too. A write over the
-budget fails with LIMIT_EXCEEDED and leaves the buffer as it was.
+budget is refused and leaves the buffer as it was.
+
+The turn speaks storage's terms, not the ABI's: it takes typed requests (a `ListOptions`, not
+the guest's JSON) and refuses with a `TurnRefusal`, whose subclass says why. The storage
+imports decode the guest's arguments and turn each refusal into its ABI status
+(sandbox/storage_wire.py, sandbox/imports.py).
 """
 
 from __future__ import annotations
 
-import json
-import struct
 from dataclasses import dataclass
 from typing import Mapping
 
 from edgehost import nesting
 from edgehost.config import DEFAULT_MAX_NESTING_DEPTH, ActorLimits
-from edgehost.sandbox.abi import AbiError, Status
 from edgehost.storage.actor_storage import ActorStorage, InstanceId, KeyRange, pending_entries
-from edgehost.storage.key_tree import prefix_successor
 from edgehost.storage.output_gate import Layer
 
 RESERVED_KEY_PREFIX = b"__edgehost_"
 MAX_TXN_DEPTH = 16
-_U32 = struct.Struct("<I")
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
+class TurnRefusal(Exception):
+    """A storage request the turn refuses; nothing changed. The message says why, for the
+    guest; the subclass says what kind of refusal it is."""
 
 
-def check_json(data: bytes, what: str) -> object:
-    """Parse strict JSON (no NaN/Infinity, nesting at most DEFAULT_MAX_NESTING_DEPTH deep) or
-    raise CODEC_ERROR naming `what`."""
-    try:
-        nesting.check_json(data, what, DEFAULT_MAX_NESTING_DEPTH)
-        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
-    except nesting.TooDeep as e:
-        raise AbiError(Status.CODEC_ERROR, str(e)) from None
-    except (UnicodeDecodeError, ValueError) as e:
-        raise AbiError(Status.CODEC_ERROR, f"{what} is not valid JSON ({e})") from None
+class InvalidKey(TurnRefusal):
+    """A key too long, not UTF-8, or in the host's reserved namespace."""
+
+
+class InvalidValue(TurnRefusal):
+    """A value that is not strict JSON, or nests too deep."""
+
+
+class ValueTooLarge(TurnRefusal):
+    """A value above ActorLimits.max_value_bytes."""
+
+
+class TurnLimitExceeded(TurnRefusal):
+    """The turn's write budget is spent, or its transactions nest too deep."""
+
+
+class NoOpenTransaction(TurnRefusal):
+    """A commit or rollback with no transaction open."""
 
 
 @dataclass(frozen=True)
 class ListOptions:
+    """Which entries a `list` returns: those in a key range, in order (or reversed), at most
+    `limit` of them."""
+
     key_range: KeyRange
     reverse: bool
     limit: int
@@ -74,7 +86,7 @@ class Turn:
                  pending: tuple[Layer, ...] = ()) -> None:
         self._storage = storage
         self.instance = instance
-        self._limits = limits
+        self.limits = limits  # what a request may ask: key and value sizes, list limits
         self._budget = storage.limits
         # The bottom layer is the turn's; each open nested transaction adds one on top. Beginning
         # one copies nothing, and rolling back drops its layer with the writes made in it.
@@ -113,16 +125,15 @@ class Turn:
     # -------------------------------------------------------------- validation
 
     def _key(self, key: bytes) -> bytes:
-        if len(key) > self._limits.max_key_bytes:
-            raise AbiError(Status.INVALID_ARGUMENT, f"key of {len(key)} bytes exceeds the "
-                           f"limit of {self._limits.max_key_bytes}")
+        if len(key) > self.limits.max_key_bytes:
+            raise InvalidKey(f"key of {len(key)} bytes exceeds the "
+                             f"limit of {self.limits.max_key_bytes}")
         try:
             key.decode("utf-8")
         except UnicodeDecodeError:
-            raise AbiError(Status.INVALID_ARGUMENT, "key is not valid UTF-8") from None
+            raise InvalidKey("key is not valid UTF-8") from None
         if key.startswith(RESERVED_KEY_PREFIX):
-            raise AbiError(Status.INVALID_ARGUMENT,
-                           f"keys starting with {RESERVED_KEY_PREFIX.decode()!r} are reserved")
+            raise InvalidKey(f"keys starting with {RESERVED_KEY_PREFIX.decode()!r} are reserved")
         return key
 
     def _buffer(self, key: bytes, value: bytes | None) -> None:
@@ -134,17 +145,17 @@ class Turn:
         size = self._buffered_bytes - freed + _size(key, value)
         budget = self._budget
         if writes > budget.turn_max_writes:
-            raise AbiError(Status.LIMIT_EXCEEDED,
-                           f"one call may buffer at most {budget.turn_max_writes:,} writes (puts "
-                           "and deletes, counted in every open transaction that holds one); "
-                           "spread the work over several calls")
+            raise TurnLimitExceeded(
+                f"one call may buffer at most {budget.turn_max_writes:,} writes (puts "
+                "and deletes, counted in every open transaction that holds one); "
+                "spread the work over several calls")
         if size > budget.turn_max_write_bytes:
-            raise AbiError(Status.LIMIT_EXCEEDED,
-                           f"this write would bring the call's buffered writes to {size:,} bytes "
-                           f"of keys and values, over the limit of "
-                           f"{budget.turn_max_write_bytes:,} bytes one call may buffer (values "
-                           "kept for open transactions count too); spread the work over "
-                           "several calls")
+            raise TurnLimitExceeded(
+                f"this write would bring the call's buffered writes to {size:,} bytes "
+                f"of keys and values, over the limit of "
+                f"{budget.turn_max_write_bytes:,} bytes one call may buffer (values "
+                "kept for open transactions count too); spread the work over "
+                "several calls")
         top.writes[key] = value
         top.size += _size(key, value) - freed
         self._buffered_writes, self._buffered_bytes = writes, size
@@ -172,11 +183,15 @@ class Turn:
 
     def put(self, key: bytes, value: bytes) -> None:
         key = self._key(key)
-        if len(value) > self._limits.max_value_bytes:
-            raise AbiError(Status.TOO_LARGE, f"value of {len(value)} bytes exceeds the limit "
-                           f"of {self._limits.max_value_bytes}")
-        # (64 bytes may end inside a character: the message must not fail on it)
-        check_json(value, f"the value for key {key[:64].decode(errors='replace')!r}")
+        if len(value) > self.limits.max_value_bytes:
+            raise ValueTooLarge(f"value of {len(value)} bytes exceeds the limit "
+                                f"of {self.limits.max_value_bytes}")
+        try:
+            # (64 bytes may end inside a character: the message must not fail on it)
+            nesting.load_json(value, f"the value for key {key[:64].decode(errors='replace')!r}",
+                              DEFAULT_MAX_NESTING_DEPTH)
+        except ValueError as e:
+            raise InvalidValue(str(e)) from None
         self._buffer(key, value)
 
     def delete(self, key: bytes) -> bool:
@@ -189,8 +204,8 @@ class Turn:
         self._drop_layer_writes(top)
         top.cleared = True
 
-    def list(self, options: bytes) -> bytes:
-        opts = self._list_options(options)
+    def list(self, options: ListOptions) -> list[tuple[bytes, bytes]]:
+        """The entries `options` selects, as this turn sees them, in order."""
         pending = self.writes
         if not self.cleared and self._pending:  # earlier turns' writes, then this turn's
             merged: dict[bytes, bytes | None] = {}
@@ -199,65 +214,21 @@ class Turn:
             merged.update(pending)
             pending = merged
         if self.cleared or self._pending_cleared:
-            entries = pending_entries(pending, opts.key_range, opts.reverse)[:opts.limit]
-        else:
-            entries = self._storage.scan(self.instance, opts.key_range, reverse=opts.reverse,
-                                         limit=opts.limit, pending=pending)
-        out = [_U32.pack(len(entries))]
-        for key, value in entries:
-            out += [_U32.pack(len(key)), key, _U32.pack(len(value)), value]
-        return b"".join(out)
-
-    def _list_options(self, raw: bytes) -> ListOptions:
-        opts = check_json(raw, "list options") if raw else {}
-        if not isinstance(opts, dict):
-            raise AbiError(Status.INVALID_ARGUMENT, "list options must be a JSON object")
-        unknown = set(opts) - {"prefix", "start", "startAfter", "end", "reverse", "limit"}
-        if unknown:
-            raise AbiError(Status.INVALID_ARGUMENT, f"unknown list option(s): {sorted(unknown)}")
-
-        def text(name: str) -> bytes | None:
-            value = opts.get(name)
-            if value is None:
-                return None
-            if not isinstance(value, str):
-                raise AbiError(Status.INVALID_ARGUMENT, f"list option {name} must be a string")
-            return value.encode("utf-8")
-
-        limit = opts.get("limit", self._limits.list_default_limit)
-        max_limit = self._limits.list_max_limit
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= max_limit:
-            raise AbiError(Status.INVALID_ARGUMENT,
-                           f"list limit {limit!r} must be an integer from 1 to {max_limit}")
-        reverse = opts.get("reverse", False)
-        if not isinstance(reverse, bool):
-            raise AbiError(Status.INVALID_ARGUMENT, "list option reverse must be a boolean")
-        start, start_after = text("start"), text("startAfter")
-        if start is not None and start_after is not None:
-            raise AbiError(Status.INVALID_ARGUMENT, "give start or startAfter, not both")
-        low = start if start is not None else \
-            (start_after + b"\0" if start_after is not None else b"")
-        high = text("end")
-        prefix = text("prefix")
-        if prefix:
-            low = max(low, prefix)
-            successor = prefix_successor(prefix)
-            if successor is not None:
-                high = successor if high is None else min(high, successor)
-        return ListOptions(KeyRange(low, high), reverse, limit)
+            return pending_entries(pending, options.key_range, options.reverse)[:options.limit]
+        return self._storage.scan(self.instance, options.key_range, reverse=options.reverse,
+                                  limit=options.limit, pending=pending)
 
     # -------------------------------------------------------------- nested transactions
 
     def begin(self) -> None:
         if len(self._layers) > MAX_TXN_DEPTH:
-            raise AbiError(Status.LIMIT_EXCEEDED,
-                           f"transactions nest at most {MAX_TXN_DEPTH} deep")
+            raise TurnLimitExceeded(f"transactions nest at most {MAX_TXN_DEPTH} deep")
         self._layers.append(_Layer())
 
     def commit(self) -> None:
         """Fold the innermost transaction into its parent."""
         if len(self._layers) == 1:
-            raise AbiError(Status.NOT_PERMITTED, "no transaction is open")
+            raise NoOpenTransaction("no transaction is open")
         top = self._layers.pop()
         parent = self._layers[-1]
         if top.cleared:
@@ -274,7 +245,7 @@ class Turn:
 
     def rollback(self) -> None:
         if len(self._layers) == 1:
-            raise AbiError(Status.NOT_PERMITTED, "no transaction is open")
+            raise NoOpenTransaction("no transaction is open")
         self._drop_layer_writes(self._layers.pop())
 
     def apply(self, txn) -> None:
