@@ -38,11 +38,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import (
-    METRICS_PATH, REPO, HostProcess, LoadResult, LoadTarget, Report, add_load_options,
-    checked_duration, cpu_seconds, generator_description, host_process, http_get, machine_info,
-    pick_generator, print_table, rss_mib, run_load, table_header, wait_until_serving,
-    worker_settings, workers_flag, write_json)
-
+    METRICS_PATH,
+    REPO,
+    HostProcess,
+    LoadResult,
+    LoadTarget,
+    Report,
+    add_load_options,
+    checked_duration,
+    cpu_seconds,
+    generator_description,
+    host_process,
+    http_get,
+    machine_info,
+    pick_generator,
+    print_table,
+    rss_mib,
+    run_load,
+    table_header,
+    wait_until_serving,
+    worker_settings,
+    workers_flag,
+    write_json,
+)
 from edgehost.projects import load_project
 
 JSON_SCHEMA = "edgehost-bench-actors/1"

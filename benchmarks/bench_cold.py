@@ -37,9 +37,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import (
-    BASE_DOMAIN, REPO, Report, add_workers_option, host_process, http_request, machine_info,
-    print_table, table_header, wait_until_serving, worker_settings, workers_flag, write_json)
-
+    BASE_DOMAIN,
+    REPO,
+    Report,
+    add_workers_option,
+    host_process,
+    http_request,
+    machine_info,
+    print_table,
+    table_header,
+    wait_until_serving,
+    worker_settings,
+    workers_flag,
+    write_json,
+)
 from edgehost.app import build_host
 from edgehost.cli.serve import ship_project
 from edgehost.config import HostConfig

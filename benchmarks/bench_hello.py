@@ -33,18 +33,36 @@ from pathlib import Path
 
 import wasmtime
 from common import (
-    BASE_DOMAIN, HEALTH_PATH, REPO, LoadResult, LoadTarget, Report, add_load_options,
-    checked_duration, fmt, generator_description, host_process, http_get, machine_info,
-    pick_generator, print_table, rss_mib, run_load, ship_into, table_header,
-    wait_until_serving, worker_settings, workers_flag, write_json)
-
+    BASE_DOMAIN,
+    HEALTH_PATH,
+    REPO,
+    LoadResult,
+    LoadTarget,
+    Report,
+    add_load_options,
+    checked_duration,
+    fmt,
+    generator_description,
+    host_process,
+    http_get,
+    machine_info,
+    pick_generator,
+    print_table,
+    rss_mib,
+    run_load,
+    ship_into,
+    table_header,
+    wait_until_serving,
+    worker_settings,
+    workers_flag,
+    write_json,
+)
 from edgehost.config import SandboxLimits
 from edgehost.metrics import Metrics
 from edgehost.projects import load_project
-from edgehost.sandbox.abi import (
-    FETCH_EXPORT, MEMORY_EXPORT)
-from edgehost.sandbox.engine import CompiledModule, Sandbox, module_hash
 from edgehost.sandbox import wasmtime_ffi
+from edgehost.sandbox.abi import FETCH_EXPORT, MEMORY_EXPORT
+from edgehost.sandbox.engine import CompiledModule, Sandbox, module_hash
 from edgehost.sandbox.invocation import Invocation
 from edgehost.sandbox.wire import GuestRequest, decode_response, encode_request
 

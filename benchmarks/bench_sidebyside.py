@@ -47,9 +47,22 @@ from pathlib import Path
 import peer
 from bench_actors import Check, Client, CpuSnapshot, function_hosts
 from common import (
-    BASE_DOMAIN, REPO, Report, add_workers_option, host_process, http_request, machine_info,
-    print_table, rss_mib, ship_into, table_header, wait_until_serving, worker_settings,
-    workers_flag, write_json)
+    BASE_DOMAIN,
+    REPO,
+    Report,
+    add_workers_option,
+    host_process,
+    http_request,
+    machine_info,
+    print_table,
+    rss_mib,
+    ship_into,
+    table_header,
+    wait_until_serving,
+    worker_settings,
+    workers_flag,
+    write_json,
+)
 
 JSON_SCHEMA = "edgehost-bench-sidebyside/1"
 OWNER_DIR = REPO / "examples" / "account"

@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import wasmtime
-
 from common import REPO, host_process, http_request, rss_mib, wait_until_serving
 
 WAT = REPO / "tests" / "wat"

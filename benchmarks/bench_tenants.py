@@ -43,9 +43,25 @@ import wasmtime
 from bench_actors import Check, function_hosts
 from bench_cold import Admin, admin_key
 from common import (
-    BASE_DOMAIN, BENCH_DIR, REPO, HostProcess, Report, add_workers_option, fmt, host_process,
-    http_request, kill_tree, machine_info, print_table, table_header, thread_count,
-    wait_until_serving, worker_settings, workers_flag, write_json)
+    BASE_DOMAIN,
+    BENCH_DIR,
+    REPO,
+    HostProcess,
+    Report,
+    add_workers_option,
+    fmt,
+    host_process,
+    http_request,
+    kill_tree,
+    machine_info,
+    print_table,
+    table_header,
+    thread_count,
+    wait_until_serving,
+    worker_settings,
+    workers_flag,
+    write_json,
+)
 
 JSON_SCHEMA = "edgehost-bench-tenants/1"
 HELLO_DIR = REPO / "examples" / "hello"
@@ -293,7 +309,8 @@ async def _callers_while_sampling(port: int, host_header: str, settings: Setting
 
 def bench_mailbox(report: Report, settings: Settings, workdir: Path) -> None:
     n = settings.waiting_callers
-    section = f"2. mailbox: {n:,} callers waiting on one actor held by a {settings.hold_ms:,} ms call"
+    section = (f"2. mailbox: {n:,} callers waiting on one actor held by a "
+               f"{settings.hold_ms:,} ms call")
     data_dir = workdir / "mailbox-data"
     with host_process(data_dir, workdir / "mailbox", workers=settings.workers) as host:
         wait_until_serving(host)

@@ -22,8 +22,8 @@ wrk), its columns say "not measured (reason)" and nothing fails. `edgehost serve
 Progress goes to stderr. The exit status is 0 when every benchmark ran and every correctness
 check passed, 1 otherwise (the outputs are still written, with what was measured), 2 when a
 prerequisite is missing (built examples, matplotlib). `--quick` takes fewer samples and 2 s load
-runs: under a minute on 2 quiet cores without the peer. Only 127.0.0.1 is ever loaded; every load run
-stops by itself.
+runs: under a minute on 2 quiet cores without the peer. Only 127.0.0.1 is ever loaded; every
+load run stops by itself.
 """
 
 from __future__ import annotations
@@ -46,9 +46,21 @@ import bench_sizes
 import bench_tenants
 import peer
 from common import (
-    BENCH_DIR, REPO, Figure, Report, add_load_options, checked_duration, figure_json,
-    format_table, generator_description, machine_info, pick_generator, table_header,
-    worker_settings, workers_flag)
+    BENCH_DIR,
+    REPO,
+    Figure,
+    Report,
+    add_load_options,
+    checked_duration,
+    figure_json,
+    format_table,
+    generator_description,
+    machine_info,
+    pick_generator,
+    table_header,
+    worker_settings,
+    workers_flag,
+)
 
 JSON_SCHEMA = "edgehost-bench-run/2"
 SIDE_BY_SIDE = "sidebyside."

@@ -11,16 +11,15 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import httpx
 import pytest
 import uvicorn
 import wasmtime
-
 from edgehost.app import build_host, create_app
 from edgehost.config import ActorLimits, HostConfig, SandboxLimits, ShipLimits
 from edgehost.http.server import uvicorn_config

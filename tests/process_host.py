@@ -29,7 +29,7 @@ class ProcessHost:
         self.port = 0
         self.output: list[str] = []
 
-    def start(self, timeout: float = 20.0) -> "ProcessHost":
+    def start(self, timeout: float = 20.0) -> ProcessHost:
         env = {**os.environ, "EDGEHOST_API_KEY": self.key, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "edgehost", "serve", "--port", "0", "--data-dir",

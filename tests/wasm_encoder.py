@@ -46,10 +46,10 @@ def guest(*, functions: int = 0, exports: int = 0, imports: int = 0, types: int 
           memories: int = 1, tags: int = 0, body: bytes = b"", locals_: int = 0,
           data_segment_bytes: int = 1) -> bytes:
     """A valid guest plus `functions` extra functions (each `() -> ()` with `locals_` i32
-    locals and `body` as its code), the first `exports` of them exported, `imports` imports of `input_len`, `types`
-    extra types, `data_segments` segments of `data_segment_bytes` each, and so on. `tables`
-    is a tuple of (min, max or None); element segments (active, at offset 0 of table 0) share
-    `element_items` function references."""
+    locals and `body` as its code), the first `exports` of them exported, `imports` imports
+    of `input_len`, `types` extra types, `data_segments` segments of `data_segment_bytes`
+    each, and so on. `tables` is a tuple of (min, max or None); element segments (active, at
+    offset 0 of table 0) share `element_items` function references."""
     fetch_type, void_type = 0, 1
     type_entries = [b"\x60\x00\x01" + bytes([I32]), b"\x60\x00\x00"]
     type_entries += [b"\x60" + vec([bytes([I32])] * (i % 8)) + b"\x00" for i in range(types)]

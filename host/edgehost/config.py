@@ -264,7 +264,3 @@ class HostConfig:
     # import (~0.1 s holding the GIL) does not slow the first function requests after a
     # restart; an admin request before then builds it at once.
     admin_warmup_delay_s: float = 2.0
-
-    @property
-    def public_port_suffix(self) -> str:
-        return "" if self.port == 80 else f":{self.port}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from typing import Callable
+from collections.abc import Callable
 
 Labels = tuple[tuple[str, str], ...]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-
 from edgehost.registry.actor_types import read_actor_classes
+
 from tests.conftest import EXAMPLES, LiveHost
 
 CLASS_FREE_HANDLER = '''\

@@ -6,13 +6,18 @@ import re
 from pathlib import Path
 
 import wasmtime
-
 from edgehost.config import SandboxLimits
 from edgehost.metrics import Metrics
-from edgehost.sandbox.abi import (ACTOR_CALL_EXPORT, ACTOR_INIT_EXPORT, HOST_IMPORTS,
-                                  IMPORT_MODULE, Status)
+from edgehost.sandbox.abi import (
+    ACTOR_CALL_EXPORT,
+    ACTOR_INIT_EXPORT,
+    HOST_IMPORTS,
+    IMPORT_MODULE,
+    Status,
+)
 from edgehost.sandbox.engine import Outcome, Sandbox
 from edgehost.sandbox.invocation import Invocation
+
 from tests.conftest import ROOT, TEST_POOLS
 
 ABI_DOC = ROOT / "guest-sdk" / "ABI.md"

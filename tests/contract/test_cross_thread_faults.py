@@ -13,6 +13,7 @@ from edgehost.metrics import Metrics
 from edgehost.sandbox.abi import Status
 from edgehost.sandbox.engine import Outcome, Sandbox
 from edgehost.sandbox.invocation import Invocation
+
 from tests.conftest import TEST_POOLS, wat
 from tests.isolation.test_bad_pointers import POINTER_IMPORTS, RANGES_PER_IMPORT
 

@@ -7,6 +7,7 @@ import asyncio
 import re
 
 from edgehost.app import build_host
+
 from tests import conftest
 from tests.conftest import COUNTER_BINDINGS, TEST_KEY, LiveHost, deploy_counter, manifest, wat
 

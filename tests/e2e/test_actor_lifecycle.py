@@ -91,7 +91,8 @@ def test_an_owner_revision_without_the_class_unresolves_the_type_then_a_new_owne
     app = deploy_counter(live_host)
     app.call(live_host, "v", "incr")  # the caller has found the owner (the host may cache it)
     # the owner's next revision ships no class: it becomes a reference to its own type
-    r = live_host.ship(app.owner["func_id"], wat("actor_caller"), manifest("counter", COUNTER_BINDINGS))
+    r = live_host.ship(app.owner["func_id"], wat("actor_caller"),
+                       manifest("counter", COUNTER_BINDINGS))
     assert r.status_code == 201, r.text
     assert app.call(live_host, "v", "get").json()["name"] == "ActorUnresolvedBindingError"
     # another function that ships the class owns it now, and the stored count is still there

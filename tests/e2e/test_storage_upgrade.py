@@ -11,6 +11,7 @@ from edgehost.app import LMDB_DATABASES, build_host
 from edgehost.storage import actor_storage, layout_upgrade
 from edgehost.storage.actor_storage import InstanceId
 from edgehost.storage.lmdb_env import LmdbEnv
+
 from tests import conftest
 from tests.conftest import COUNTER_BINDINGS, TEST_KEY, manifest, wat
 

@@ -6,6 +6,7 @@ import socket
 from dataclasses import dataclass, field
 
 from edgehost.sandbox.wire import GuestResponse, encode_response
+
 from tests.conftest import LiveHost, manifest, wat
 
 
@@ -106,7 +107,8 @@ class KeepAliveConnection:
     def _fill(self) -> None:
         chunk = self._sock.recv(65536)
         if not chunk:
-            raise ConnectionError(f"the server closed the connection; unread: {bytes(self._buffer)!r}")
+            raise ConnectionError(
+                f"the server closed the connection; unread: {bytes(self._buffer)!r}")
         self._buffer += chunk
 
     @property

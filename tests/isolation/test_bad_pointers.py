@@ -3,7 +3,8 @@
 import struct
 
 from edgehost.sandbox.abi import HOST_IMPORTS, Status
-from tests.conftest import LiveHost, WAT_DIR, wat
+
+from tests.conftest import WAT_DIR, LiveHost, wat
 from tests.isolation.containment import run_attack
 
 POINTER_IMPORTS = [name for name, sig in HOST_IMPORTS.items() if len(sig.params) >= 2]

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import httpx
-
 from edgehost.config import MIB, HostConfig, ShipLimits
+
 from tests.conftest import LiveHost, deploy_counter, manifest, serve_host, wat
 from tests.conftest import test_config as base_config  # (a test_ name would be collected)
 from tests.isolation.actors_common import assert_victim_intact, seed_victim

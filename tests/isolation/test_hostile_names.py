@@ -26,7 +26,8 @@ def test_hostile_binding_and_type_names_are_refused_at_ship(live_host: LiveHost,
     func = live_host.create_function("named")
     other = "type" if field == "binding" else "binding"
     toml_value = value.replace("\\", "\\\\").replace("\x00", "\\u0000")
-    extra = f'[[actors]]\n{field} = "{toml_value}"\n{other} = "{"Ok" if other == "type" else "OK"}"\n'
+    other_value = "Ok" if other == "type" else "OK"
+    extra = f'[[actors]]\n{field} = "{toml_value}"\n{other} = "{other_value}"\n'
     r = live_host.ship(func["func_id"], wat("static_ok"), manifest("named", extra))
     assert r.status_code == 422, r.text
     assert any(f"actors[0].{field}" in d for d in r.json()["details"])

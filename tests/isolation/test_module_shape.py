@@ -7,8 +7,8 @@ and the limit, while a bystander on another account keeps answering and keeps it
 """
 
 import pytest
-
 from edgehost.config import ShipLimits
+
 from tests.conftest import LiveHost, deploy_counter, manifest
 from tests.isolation.actors_common import assert_victim_intact, seed_victim
 from tests.isolation.containment import assert_nothing_shipped, failure_entry, run_attack

@@ -8,6 +8,7 @@ import threading
 from dataclasses import replace
 
 from edgehost.config import MIB
+
 from tests import conftest
 from tests.conftest import LiveHost, deploy_counter
 from tests.isolation.actors_common import assert_victim_intact, deploy_hog, seed_victim

@@ -4,6 +4,7 @@
 from dataclasses import replace
 
 from edgehost.config import MIB, StorageLimits
+
 from tests import conftest
 from tests.conftest import LiveHost, deploy_counter
 from tests.isolation.actors_common import assert_victim_intact, deploy_hog, seed_victim

@@ -7,6 +7,7 @@ and 0.9 KB). benchmarks/bench_sizes.py prints the same figures, raw and gzipped.
 from __future__ import annotations
 
 from edgehost.registry.actor_types import read_actor_classes
+
 from tests.conftest import example_bundle
 
 KIB = 1024

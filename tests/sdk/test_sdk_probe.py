@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-
 from edgehost.actors import errors
 from edgehost.registry.actor_types import read_actor_classes
+
 from tests.conftest import ROOT, LiveHost
 
 PROBE_DIR = ROOT / "tests" / "guests" / "sdk-probe"
@@ -233,7 +233,8 @@ def test_list_limit_above_1000_is_an_error_not_a_cut(probe: Probe):
     e = probe.error("POST", "/storage/l/list", json={"limit": 1001})
     assert e["name"] == "ActorMethodError"
     # the SDK names the operation and its options, then gives the host's reason
-    assert e["message"].startswith('storage.list("{\\"limit\\":1001}"): ') and "1000" in e["message"]
+    assert e["message"].startswith('storage.list("{\\"limit\\":1001}"): ')
+    assert "1000" in e["message"]
 
 
 def test_delete_all(probe: Probe):
@@ -316,7 +317,7 @@ def test_storage_refused_by_the_host_aborts_with_the_hosts_reason(probe: Probe, 
     assert e["message"].startswith(prefix) and mentions in e["message"][len(prefix):], e
 
 
-# ---- typed and untyped stubs -----------------------------------------------------------------------
+# ---- typed and untyped stubs ---------------------------------------------------------------------
 
 def test_typed_stub_results_of_every_type(probe: Probe):
     def ok(value):
@@ -423,7 +424,7 @@ def test_untyped_call_results(probe: Probe, method, args, value):
     assert probe.value("POST", f"/call/PROBE/x/{method}", content=args) == value
 
 
-# ---- the byte-level API: req.param / methodIs / pathIs, callJson, ByteBuffer#jsonUtf8 --------------
+# ---- the byte-level API: req.param / methodIs / pathIs, callJson, ByteBuffer#jsonUtf8 ------------
 
 @pytest.mark.parametrize("segment, name", [
     ("alice", "alice"),
@@ -449,7 +450,8 @@ def test_raw_call_results_are_the_json_text(probe: Probe):
     ("/raw-call/PROBE/f?fail", json.dumps(['no "way" é 😀\nline 2']), "ActorMethodError",
      'no "way" é 😀\nline 2'),
     ("/raw-call/PROBE/x?_private", "[]", "ActorPrivateMethodError", None),
-    ("/raw-call/PROBE/x?whoami", "{}", "CodecError", "must be a JSON array"),   # a message, named by the SDK
+    # a message, named by the SDK:
+    ("/raw-call/PROBE/x?whoami", "{}", "CodecError", "must be a JSON array"),
     ("/raw-call/GHOST/x?anything", "[]", "ActorUnresolvedBindingError", None),
 ])
 def test_raw_call_errors_renamed_with_errorAs(probe: Probe, path, args, name, message):
@@ -466,7 +468,7 @@ def test_raw_call_param_does_not_match_another_binding(probe: Probe):
     assert r.status_code == 500 and r.text == "req.param did not match"
 
 
-# ---- lit("..."): string literals stored as UTF-8 by the build ----------------------------------------
+# ---- lit("..."): string literals stored as UTF-8 by the build ------------------------------------
 
 def test_lit_gives_the_literals_utf8_bytes(probe: Probe):
     out = probe.json("GET", "/lit?a%20b=%C3%A9")
@@ -499,7 +501,7 @@ def test_response_text_with_a_utf8_body(probe: Probe):
     assert r.headers["content-type"] == "text/plain; charset=utf-8"
 
 
-# ---- HTTP: request, response, router ---------------------------------------------------------------
+# ---- HTTP: request, response, router -------------------------------------------------------------
 
 def test_request_fields(probe: Probe):
     body = '{"n": 5, "s": "é"}'
@@ -538,7 +540,8 @@ def test_request_without_query_or_body_and_with_a_body_that_is_not_json(probe: P
 def test_request_path_form_strips_the_prefix(probe: Probe):
     r = probe.live_host.client.put(f"/fn/{probe.func['slug']}/request?q=1", content=b"x")
     out = r.json()
-    assert (out["method"], out["path"], out["query"], out["text"]) == ("PUT", "/request", "q=1", "x")
+    assert (out["method"], out["path"], out["query"], out["text"]) == \
+        ("PUT", "/request", "q=1", "x")
 
 
 def test_path_stays_percent_encoded_and_only_match_decodes(probe: Probe):
@@ -597,7 +600,7 @@ def test_router_params_404_and_405(probe: Probe):
     assert probe.request("POST", "/only-post").text == "posted"
 
 
-# ---- environment, logs, failures in fetch -------------------------------------------------------------
+# ---- environment, logs, failures in fetch --------------------------------------------------------
 
 def test_env_vars_from_the_manifest(probe: Probe):
     assert probe.json("GET", "/env") == {"GREETING": "hello from telnyx.toml",

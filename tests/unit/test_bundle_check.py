@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 
 import wasmtime
-
 from edgehost.config import MIB, SandboxLimits, ShipLimits
 from edgehost.registry.bundle_check import BundleRules, check_bundle
 from edgehost.registry.records import FunctionRecord
 from edgehost.sandbox.abi import ACTOR_CALL_EXPORT, ACTOR_INIT_EXPORT, FETCH_EXPORT
 from edgehost.sandbox.module_shape import ShapeCheck
+
 from tests.conftest import COUNTER_BINDINGS, manifest, wat
 
 FUNC_ID = "0b7c8a38-6a47-4b2e-9b3c-1f0e2d3c4b5a"

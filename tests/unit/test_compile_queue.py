@@ -4,7 +4,6 @@ import threading
 import time
 
 import pytest
-
 from edgehost.sandbox.compile_queue import CompileBusy, FairSlots
 
 

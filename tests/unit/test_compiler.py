@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 import wasmtime
-
 from edgehost.config import SandboxLimits, ShipLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox.compile_queue import CompileBusy
-from edgehost.sandbox.compiler import CompilerPool, CompileRefused
+from edgehost.sandbox.compiler import CompileRefused, CompilerPool
 from edgehost.sandbox.engine_config import engine_config
+
 from tests.conftest import wat
 from tests.wasm_encoder import guest
 

@@ -1,7 +1,6 @@
 """The engine configuration refuses combinations wasmtime would abort the process on."""
 
 import pytest
-
 from edgehost.config import SandboxLimits
 from edgehost.sandbox.engine_config import engine_config
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-
 from edgehost.metrics import Metrics
 from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv

@@ -1,12 +1,11 @@
 """Host imports turn every failure into a status code and a recorded fault, without wasm."""
 
+import pytest
 from edgehost.config import SandboxLimits
 from edgehost.sandbox.abi import Status
 from edgehost.sandbox.imports import guarded
 from edgehost.sandbox.invocation import Invocation, RunningGuest
 from edgehost.sandbox.memory import GuestMemory, OutOfBounds
-
-import pytest
 
 
 class FakeMemory:
@@ -21,8 +20,8 @@ class FakeMemory:
     def data_len(self, store) -> int:
         return len(self.data)
 
-    def read(self, store, start, stop):
-        return self.data[start:stop]
+    def read(self, store, start, stop) -> bytes:
+        return bytes(self.data[start:stop])  # as wasmtime_ffi.RawMemory.read: a copy, bytes
 
     def write(self, store, value, start):
         self.data[start:start + len(value)] = value

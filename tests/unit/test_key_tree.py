@@ -10,12 +10,12 @@ import random
 from pathlib import Path
 
 import pytest
-
 from edgehost.config import ActorLimits, StorageLimits
 from edgehost.storage import actor_storage, key_tree
 from edgehost.storage.actor_storage import ActorStorage, InstanceId
 from edgehost.storage.lmdb_env import LmdbEnv
 from edgehost.storage.turn import Turn
+
 from tests.unit.test_turn_storage import list_entries
 
 HEAD = key_tree.HEAD  # 494: the key bytes one LMDB entry holds

@@ -17,6 +17,7 @@ from edgehost.storage.group_commit import GroupCommitter
 from edgehost.storage.lmdb_env import LmdbEnv
 from edgehost.storage.turn import Turn
 from edgehost.storage.usage import Usage
+
 from tests.unit.test_turn_storage import list_entries
 
 ALICE = InstanceId("acct1", "Counter", "alice")

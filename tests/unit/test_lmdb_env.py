@@ -9,9 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
-
 import edgehost
+import pytest
 from edgehost.storage.lmdb_env import LmdbEnv, MapSizeMismatch, StorageFull
 
 SMALL_MAP = 256 * 1024

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from edgehost.storage.lmdb_env import LmdbEnv, StorageFull, delete_prefix, scan_prefix
 from edgehost.storage.record_codec import dataclass_codec
 

@@ -4,7 +4,6 @@ and a waiter that times out or is cancelled never takes the token with it."""
 import asyncio
 
 import pytest
-
 from edgehost.actors.mailbox import Mailbox, MailboxFull
 
 

@@ -4,9 +4,7 @@ every problem is reported at once, in document order; unknown keys are only warn
 from __future__ import annotations
 
 import pytest
-
-from edgehost.registry.manifest import (ActorBinding, Manifest, ManifestError,
-                                        parse_manifest)
+from edgehost.registry.manifest import ActorBinding, Manifest, ManifestError, parse_manifest
 
 HEAD = 'name = "hello"\nmain = "src/index.ts"\n'
 FUNC_ID = "0b7c8a38-6a47-4b2e-9b3c-1f0e2d3c4b5a"

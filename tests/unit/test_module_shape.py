@@ -3,10 +3,10 @@ its defaults admit the real guests they were chosen from."""
 
 import pytest
 import wasmtime
-
 from edgehost.config import SandboxLimits, ShipLimits
 from edgehost.sandbox.module_shape import ShapeCheck
 from edgehost.sandbox.wasm_reader import MalformedWasm
+
 from tests.conftest import EXAMPLES, WAT_DIR, wat
 from tests.wasm_encoder import guest
 

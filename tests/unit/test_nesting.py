@@ -6,7 +6,6 @@ import random
 import tomllib
 
 import pytest
-
 from edgehost import nesting
 
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from edgehost.config import ActorLimits, StorageLimits
 from edgehost.metrics import Metrics
 from edgehost.storage import actor_storage, key_tree

@@ -9,18 +9,23 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from edgehost.config import ActorLimits, SandboxLimits, StorageLimits
 from edgehost.sandbox import storage_wire
 from edgehost.sandbox.abi import AbiError, Status
-from edgehost.sandbox.imports import (TURN_REFUSAL_STATUS, guarded, storage_list, storage_put,
-                                      storage_txn_commit)
+from edgehost.sandbox.imports import (
+    TURN_REFUSAL_STATUS,
+    guarded,
+    storage_list,
+    storage_put,
+    storage_txn_commit,
+)
 from edgehost.sandbox.invocation import Invocation, RunningGuest
 from edgehost.sandbox.memory import GuestMemory
 from edgehost.storage import actor_storage
 from edgehost.storage.actor_storage import ActorStorage, InstanceId, KeyRange
 from edgehost.storage.lmdb_env import LmdbEnv
 from edgehost.storage.turn import ListOptions, Turn, TurnRefusal
+
 from tests.unit.test_import_guard import FakeMemory
 
 LIMITS = ActorLimits()

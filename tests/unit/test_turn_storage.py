@@ -7,15 +7,20 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from edgehost.config import ActorLimits, StorageLimits
 from edgehost.sandbox import storage_wire
 from edgehost.sandbox.abi import AbiError, Status
 from edgehost.storage import actor_storage
 from edgehost.storage.actor_storage import ActorStorage, InstanceId
 from edgehost.storage.lmdb_env import LmdbEnv
-from edgehost.storage.turn import (InvalidKey, InvalidValue, NoOpenTransaction, Turn,
-                                   TurnLimitExceeded, ValueTooLarge)
+from edgehost.storage.turn import (
+    InvalidKey,
+    InvalidValue,
+    NoOpenTransaction,
+    Turn,
+    TurnLimitExceeded,
+    ValueTooLarge,
+)
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ import ctypes
 from pathlib import Path
 
 import pytest
-from wasmtime import _bindings, _ffi
-
 from edgehost.sandbox import wasmtime_ffi
+from wasmtime import _bindings, _ffi
 
 HOST = Path(__file__).resolve().parents[2] / "host" / "edgehost"
 

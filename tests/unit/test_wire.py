@@ -5,9 +5,13 @@ from __future__ import annotations
 import struct
 
 import pytest
-
-from edgehost.sandbox.wire import (MAX_RESPONSE_HEADERS, GuestResponse, MalformedResponse,
-                                   decode_response, encode_response)
+from edgehost.sandbox.wire import (
+    MAX_RESPONSE_HEADERS,
+    GuestResponse,
+    MalformedResponse,
+    decode_response,
+    encode_response,
+)
 
 RESPONSE = GuestResponse(201, [("content-type", "text/plain"), ("x-\u00e9", "caf\u00e9")],
                          b"\x00body\xff")

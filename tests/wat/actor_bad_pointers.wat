@@ -28,7 +28,7 @@
             (local.set $s (i32.sub (i32.const 0) (local.get $s)))))
     (if (i32.ge_u (local.get $s) (i32.const 10))
       (then (i32.store8 (local.get $out) (i32.add (i32.const 48)
-                                             (i32.div_u (local.get $s) (i32.const 10))))
+                   (i32.div_u (local.get $s) (i32.const 10))))
             (local.set $out (i32.add (local.get $out) (i32.const 1)))))
     (i32.store8 (local.get $out) (i32.add (i32.const 48)
                                        (i32.rem_u (local.get $s) (i32.const 10))))

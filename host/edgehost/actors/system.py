@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import math
 import struct
-from concurrent.futures import Executor
 import time
+from collections.abc import Awaitable
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Awaitable, NoReturn
+from typing import NoReturn
 
 from edgehost import nesting
 from edgehost.actors import errors

@@ -20,8 +20,8 @@ from edgehost.cli.commands import Command, client_options, from_dir_option, json
 from edgehost.cli.errors import CliError
 from edgehost.cli.output import emit, progress
 from edgehost.cli.settings import Target
-from edgehost.registry.manifest import ManifestError, check_function_name, parse_manifest
 from edgehost.projects import MANIFEST_FILE, Project, ProjectError, load_project
+from edgehost.registry.manifest import ManifestError, check_function_name, parse_manifest
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 

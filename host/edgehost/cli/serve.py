@@ -18,8 +18,8 @@ from edgehost.data_dir_lock import DataDirInUse, DataDirLock
 from edgehost.errors import EdgehostError
 from edgehost.http.server import uvicorn_config
 from edgehost.logs_setup import configure_logging
-from edgehost.registry.functions import function_urls
 from edgehost.projects import Project, ProjectError, load_project
+from edgehost.registry.functions import function_urls
 from edgehost.sandbox.engine import module_hash
 
 log = logging.getLogger("edgehost")
@@ -128,7 +128,7 @@ def ship_project(host: Host, project: Project):
     """Ship a built project folder to the default account; skip it if nothing changed."""
     account = host.default_account.account
     functions = host.functions
-    record = next((f for f in functions.list(account) if f.name == project.name), None)
+    record = next((f for f in functions.of_account(account) if f.name == project.name), None)
     if record is None:
         record = functions.create(account, project.name)
     wasm = project.read_module()

@@ -112,7 +112,7 @@ def admin_router(config: HostConfig, accounts: Accounts, functions: Functions,
     @router.get("/functions")
     def list_functions(request: Request, account: Caller) -> dict:
         return {"functions": [_function_json(request, config, r)
-                              for r in functions.list(account)]}
+                              for r in functions.of_account(account)]}
 
     @router.get("/functions/{func_id}")
     def inspect_function(func_id: str, request: Request, account: Caller) -> dict:

@@ -36,8 +36,11 @@ def function_revisions(functions: Functions, record: FunctionRecord) -> dict[str
     """A function's current revision in full, its bindings' status, and every revision."""
     revisions = functions.revisions(record)
     current = next((r for r in revisions if r.number == record.current_revision), None)
-    return {"current": revision_json(current, full=True) if current else None,
-            "bindings": bindings_status(functions, record, current) if current else [],
+    if current is None:
+        return {"current": None, "bindings": [],
+                "revisions": [revision_json(r) for r in revisions]}
+    return {"current": revision_json(current, full=True),
+            "bindings": bindings_status(functions, record, current),
             "revisions": [revision_json(r) for r in revisions]}
 
 
@@ -62,9 +65,11 @@ def actor_types(functions: Functions, account: Account) -> list[dict[str, Any]]:
     """Every actor type on the account: its owner, methods, and the functions bound to it."""
     owners = functions.owned_types(account.account_id)
     bound: dict[str, list[dict[str, Any]]] = {}
-    for record in functions.list(account):
+    for record in functions.of_account(account):
         revision = functions.current_revision(record)
-        for binding in revision.manifest.actors if revision else ():
+        if revision is None:
+            continue
+        for binding in revision.manifest.actors:
             bound.setdefault(binding.type, []).append(
                 {"func_id": record.func_id, "name": record.name, "binding": binding.binding,
                  "role": _role(binding.type, revision)})

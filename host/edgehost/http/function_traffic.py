@@ -11,9 +11,10 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Callable, cast
+from typing import cast
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -21,17 +22,16 @@ from starlette.types import Receive, Scope, Send
 from edgehost.actors.system import ActorSystem
 from edgehost.config import HostConfig
 from edgehost.function_logs import FunctionLogs
+from edgehost.http.admission import Admission
 from edgehost.http.guest_response import outgoing_response
 from edgehost.metrics import Metrics
 from edgehost.registry.functions import Deployment, Functions
 from edgehost.sandbox.abi import FETCH_EXPORT
-from edgehost.http.admission import Admission
 from edgehost.sandbox.compile_queue import CompileBusy
 from edgehost.sandbox.engine import ModuleRejected, Sandbox
 from edgehost.sandbox.guest import InvocationResult, Outcome
 from edgehost.sandbox.invocation import Invocation
 from edgehost.sandbox.wire import MalformedResponse, encode_raw_request, http_bytes_to_utf8
-
 
 log = logging.getLogger("edgehost.traffic")
 
@@ -138,7 +138,8 @@ class FunctionTraffic:
                 return
         if deployment is None:
             self._metrics.inc("edgehost_requests_total", {"outcome": "not_found"})
-            await host_error(404, "not_found", f"no function named {target.slug!r}")(scope, receive, send)
+            answer = host_error(404, "not_found", f"no function named {target.slug!r}")
+            await answer(scope, receive, send)
             return
         limit = self._config.http.max_request_body_bytes
         declared = header(scope, b"content-length")

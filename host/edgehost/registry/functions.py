@@ -20,20 +20,34 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from edgehost.config import SandboxLimits
-from edgehost.errors import (BadRequest, Conflict, Forbidden, InvalidBundle, NotFound,
-                             ServiceUnavailable, TooManyRequests)
+from edgehost.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidBundle,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 from edgehost.metrics import Metrics
 from edgehost.registry import actor_types
 from edgehost.registry.accounts import Account
 from edgehost.registry.bundle_check import BundleRules, CheckedBundle, check_bundle
 from edgehost.registry.bundles import BundleStore
 from edgehost.registry.manifest import Manifest, check_function_name
-from edgehost.registry.records import (FUNCTION_RECORDS, REVISIONS, FunctionRecord, Revision,
-                                       function_key, revision_key, revisions_prefix)
+from edgehost.registry.records import (
+    FUNCTION_RECORDS,
+    REVISIONS,
+    FunctionRecord,
+    Revision,
+    function_key,
+    revision_key,
+    revisions_prefix,
+)
 from edgehost.sandbox.compile_queue import CompileBusy
 from edgehost.sandbox.engine import CompiledModule, ModuleRejected, Sandbox
 from edgehost.storage.lmdb_env import LmdbEnv, delete_prefix, scan_prefix
@@ -135,7 +149,7 @@ class Functions:
             raise Forbidden(f"function {func_id} does not belong to this account")
         return record
 
-    def list(self, account: Account) -> list[FunctionRecord]:
+    def of_account(self, account: Account) -> list[FunctionRecord]:
         prefix = f"{account.account_id}/".encode()
         with self._env.reading() as txn:
             records = (self._record_in(txn, func_id.decode())

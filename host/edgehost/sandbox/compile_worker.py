@@ -10,8 +10,9 @@ Protocol, over stdin/stdout: it writes `{"ready": true}` once its engine is buil
 job, it reads one JSON line `{"size": N, "output": PATH}` followed by the N bytes of the
 module, and answers with one JSON line: `{"compiled_bytes": n, "seconds": s}` once the
 serialized module is in PATH, or `{"invalid": reason}`, `{"failed": reason}`,
-`{"out_of_memory": reason}`, `{"too_large": n}` or `{"host_error": reason}`. Running out of memory ends the process (wasmtime aborts; Python exits
-with EXIT_OUT_OF_MEMORY) and the host reads that from its exit status.
+`{"out_of_memory": reason}`, `{"too_large": n}` or `{"host_error": reason}`. Running out
+of memory ends the process (wasmtime aborts; Python exits with EXIT_OUT_OF_MEMORY) and the
+host reads that from its exit status.
 """
 
 from __future__ import annotations

@@ -16,9 +16,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, cast
+from typing import cast
 
 import wasmtime
 
@@ -67,7 +68,6 @@ class CompiledModule:
     module: wasmtime.Module
     pre: wasmtime.InstancePre
     exports: frozenset[str]
-    memory_min_bytes: int
     # The ENTRY_POINTS this module exports with the type `() -> i32`, checked at load: only
     # these may be called through _call_entry, which trusts the type.
     entry_points: frozenset[str] = frozenset()
@@ -233,7 +233,6 @@ class Sandbox:
                                 f"the ABI defines {expected.render()}")
         exports = {e.name: e.type for e in module.exports}
         memory = exports.get(MEMORY_EXPORT)
-        memory_min = 0
         if not isinstance(memory, wasmtime.MemoryType):
             problems.append(f"module must export its memory as '{MEMORY_EXPORT}'")
         else:
@@ -255,7 +254,7 @@ class Sandbox:
         entry_points = frozenset(
             name for name in ENTRY_POINTS if _is_function(exports.get(name), "() -> i32"))
         return CompiledModule(digest, module, self._linker.instantiate_pre(module),
-                              frozenset(exports), memory_min, entry_points)
+                              frozenset(exports), entry_points)
 
     # ---------------------------------------------------------------- compiled cache
 
@@ -345,11 +344,6 @@ class Sandbox:
         module = self._compile_to_module(wasm, account_id, partial)
         self._install(partial, digest)
         return module
-
-    def loaded(self, digest: str) -> CompiledModule | None:
-        """The module if it is already in memory (a cheap check for the event loop)."""
-        with self._loaded_lock:
-            return self._loaded.get(digest)
 
     # ---------------------------------------------------------------- run time
 

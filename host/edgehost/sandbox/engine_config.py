@@ -12,8 +12,11 @@ import importlib.metadata
 import wasmtime
 
 from edgehost.config import SandboxLimits
-from edgehost.sandbox.wasmtime_ffi import (set_async_stack_size, set_memory_reservation,
-                                           use_pooling_allocator)
+from edgehost.sandbox.wasmtime_ffi import (
+    set_async_stack_size,
+    set_memory_reservation,
+    use_pooling_allocator,
+)
 
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
 # What a guest's stack needs beyond its wasm frames: the Python frames of a host import.

@@ -12,14 +12,20 @@ import logging
 import os
 import time
 from asyncio import Future
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from edgehost.sandbox import storage_wire
 from edgehost.sandbox.abi import HOST_IMPORTS, LOG_LEVELS, AbiError, Status
 from edgehost.sandbox.invocation import Invocation, LogLine, RunningGuest
 from edgehost.sandbox.memory import U32, OutOfBounds
-from edgehost.storage.turn import (InvalidKey, InvalidValue, NoOpenTransaction,
-                                   TurnLimitExceeded, TurnRefusal, ValueTooLarge)
+from edgehost.storage.turn import (
+    InvalidKey,
+    InvalidValue,
+    NoOpenTransaction,
+    TurnLimitExceeded,
+    TurnRefusal,
+    ValueTooLarge,
+)
 
 log = logging.getLogger("edgehost.sandbox")
 

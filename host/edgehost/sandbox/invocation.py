@@ -8,8 +8,9 @@ must reach only its own guest.
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Awaitable, Mapping, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from edgehost.config import ActorLimits, SandboxLimits
 from edgehost.sandbox.memory import GuestMemory

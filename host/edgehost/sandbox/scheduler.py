@@ -21,7 +21,8 @@ import heapq
 import itertools
 import time
 from collections import OrderedDict, deque
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from edgehost.sandbox.guest import GuestRun, InvocationResult, Outcome
 from edgehost.sandbox.invocation import RunningGuest
@@ -264,7 +265,3 @@ class Scheduler:
         self._tasks -= 1
         if not task.done.done():
             task.done.set_result(task.run.result())
-
-
-def result_of(future: asyncio.Future[InvocationResult]) -> InvocationResult:
-    return future.result()

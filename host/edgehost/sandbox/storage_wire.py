@@ -11,6 +11,7 @@ the typed `ListOptions` storage takes; storage never sees the guest's JSON.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from edgehost import nesting
 from edgehost.config import DEFAULT_MAX_NESTING_DEPTH, ActorLimits
@@ -38,7 +39,7 @@ def decode_list_options(raw: bytes, limits: ActorLimits) -> ListOptions:
     return ListOptions(_key_range(opts), reverse, limit)
 
 
-def _options_object(raw: bytes) -> dict:
+def _options_object(raw: bytes) -> dict[str, Any]:
     try:
         opts = nesting.load_json(raw, "list options", DEFAULT_MAX_NESTING_DEPTH) if raw else {}
     except ValueError as e:  # TooDeep, InvalidJson
@@ -51,7 +52,7 @@ def _options_object(raw: bytes) -> dict:
     return opts
 
 
-def _text(opts: dict, name: str) -> bytes | None:
+def _text(opts: dict[str, Any], name: str) -> bytes | None:
     value = opts.get(name)
     if value is None:
         return None
@@ -60,7 +61,7 @@ def _text(opts: dict, name: str) -> bytes | None:
     return value.encode("utf-8")
 
 
-def _key_range(opts: dict) -> KeyRange:
+def _key_range(opts: dict[str, Any]) -> KeyRange:
     """The keys `start`/`startAfter`, `end` and `prefix` select together."""
     start, start_after = _text(opts, "start"), _text(opts, "startAfter")
     if start is not None and start_after is not None:

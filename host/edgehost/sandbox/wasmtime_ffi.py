@@ -25,11 +25,13 @@ from __future__ import annotations
 import ctypes
 import importlib.metadata
 import itertools
+from collections.abc import Callable
 from ctypes import CFUNCTYPE, POINTER, byref, c_void_p, memmove, string_at
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import wasmtime
-from wasmtime import _bindings, _ffi as ffi
+from wasmtime import _bindings
+from wasmtime import _ffi as ffi
 
 if TYPE_CHECKING:  # ctypes pointer types are generic only to the type checker
     from typing import TypeAlias
@@ -229,7 +231,7 @@ class AsyncImports:
         self._keep: list[object] = []
 
     def define(self, linker: wasmtime.Linker, module: str, name: str, params: tuple[str, ...],
-               start: Callable[..., "int | Pending"]) -> None:
+               start: Callable[..., int | Pending]) -> None:
         """An i32-returning import taking i32 parameters whose `start(*args)` answers at once
         (an int) or with a `Pending` that the guest waits on, suspended. `start` must not
         raise."""
@@ -275,7 +277,7 @@ class AsyncImports:
         wait.results[0].of.i32 = value
         return True
 
-    def forget(self, pending: "Pending") -> None:
+    def forget(self, pending: Pending) -> None:
         """Drop the bookkeeping of a wait whose guest future was dropped (cancelled)."""
         for wait_id, wait in list(self._waiting.items()):
             if wait.outcome is pending:

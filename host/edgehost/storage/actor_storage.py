@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
 from operator import itemgetter
-from typing import Mapping
 
 from edgehost.config import StorageLimits
 from edgehost.storage import key_tree, usage
@@ -58,7 +58,7 @@ class InstanceId:
 
 
 def type_prefix(account_id: str, type_: str) -> bytes:
-    raw = f"{account_id}\0{type_}".encode("utf-8")
+    raw = f"{account_id}\0{type_}".encode()
     return hashlib.sha256(b"type\0" + raw).digest()[:PREFIX_BYTES]
 
 

@@ -22,7 +22,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 from edgehost.metrics import Metrics
 from edgehost.storage.lmdb_env import LmdbEnv, StorageFull

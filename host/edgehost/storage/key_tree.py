@@ -33,7 +33,7 @@ reuse one cursor per level, none of which a generic prefix scan would do as chea
 from __future__ import annotations
 
 import hashlib
-from typing import Iterator
+from collections.abc import Iterator
 
 NODE_ID_BYTES = 16
 LMDB_MAX_KEY = 511

@@ -24,11 +24,17 @@ from __future__ import annotations
 
 import logging
 import struct
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from edgehost.storage import key_tree, usage
-from edgehost.storage.actor_storage import (INSTANCES_DB, KV_DB, META_DB, PREFIX_BYTES,
-                                            InstanceId, type_prefix)
+from edgehost.storage.actor_storage import (
+    INSTANCES_DB,
+    KV_DB,
+    META_DB,
+    PREFIX_BYTES,
+    InstanceId,
+    type_prefix,
+)
 from edgehost.storage.lmdb_env import LmdbEnv, scan_prefix
 from edgehost.storage.usage import Usage
 

@@ -14,8 +14,8 @@ drop the activation, whose memory may hold state the disk never got.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from edgehost.storage.actor_storage import InstanceId
 from edgehost.storage.group_commit import CommitTicket, GroupCommitter

@@ -12,8 +12,9 @@ Actor storage's values are the guest's own bytes and usage records are fixed-siz
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import lmdb
 

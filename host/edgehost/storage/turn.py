@@ -2,8 +2,9 @@
 
 Reads see the turn's own writes, then the writes of earlier turns still on their way to disk
 (the output gate's layers, see output_gate.py), then LMDB. Nothing reaches LMDB until the turn
-ends well and its buffer is committed; a turn that traps or errors is simply dropped. `begin/commit/rollback` give
-nested all-or-nothing transactions inside the turn: each open one is a layer of the buffer.
+ends well and its buffer is committed; a turn that traps or errors is simply dropped.
+`begin/commit/rollback` give nested all-or-nothing transactions inside the turn: each open one
+is a layer of the buffer.
 
 The buffer lives in host memory, outside the guest's memory cap, so it has a budget
 (StorageLimits.turn_max_writes / turn_max_write_bytes): every buffered put and delete counts,
@@ -18,8 +19,8 @@ imports decode the guest's arguments and turn each refusal into its ABI status
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from edgehost import nesting
 from edgehost.config import DEFAULT_MAX_NESTING_DEPTH, ActorLimits

@@ -19,7 +19,8 @@ import json
 import logging
 import socket
 import struct
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 log = logging.getLogger("edgehost.workers")
 
@@ -53,7 +54,8 @@ class PeerLink:
         self._reader_task = asyncio.create_task(self._read(reader),
                                                 name=f"edgehost-peer-{self.peer}")
 
-    async def request(self, kind: str, header: Header, payload: bytes = b"") -> tuple[Header, bytes]:
+    async def request(self, kind: str, header: Header, payload: bytes = b""
+                      ) -> tuple[Header, bytes]:
         writer = self._connected()
         request_id = next(self._ids)
         reply: asyncio.Future[tuple[Header, bytes]] = asyncio.get_running_loop().create_future()

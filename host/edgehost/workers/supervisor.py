@@ -22,9 +22,10 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable
+from typing import Any
 
 from edgehost.data_dir_lock import DataDirInUse, DataDirLock
 from edgehost.workers.process import READY, WorkerProcess, WorkerSpec, fork_worker
