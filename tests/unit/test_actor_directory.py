@@ -163,7 +163,7 @@ def test_an_activation_still_waiting_for_its_predecessor_is_not_evicted():
 
 # ------------------------------------------------------------------ idle time, shutdown
 
-def test_activations_idle_past_the_eviction_time_go_busy_or_not_recently_used_stay():
+def test_activations_idle_past_the_eviction_time_go_unless_busy():
     fx = Fixture(idle_eviction_s=60)
     stale, busy_stale, recent = (fx.activate("a", n) for n in ("stale", "busy", "recent"))
     stale.last_used = busy_stale.last_used = 1000.0
