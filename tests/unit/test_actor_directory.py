@@ -10,12 +10,11 @@ pages, instantiated by the real wasmtime), so the bytes counted are what the ins
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
-from typing import Iterator
 
 import pytest
 import wasmtime
-
 from edgehost.actors.directory import Activation, ActorDirectory
 from edgehost.actors.errors import ActorError
 from edgehost.config import ActorLimits, SandboxLimits, ShipLimits
@@ -24,6 +23,7 @@ from edgehost.sandbox.engine import CompiledModule, Sandbox
 from edgehost.sandbox.guest import GuestInstance, Outcome
 from edgehost.sandbox.invocation import Invocation
 from edgehost.storage.actor_storage import InstanceId
+
 from tests.conftest import TEST_POOLS
 
 PAGE = 65536

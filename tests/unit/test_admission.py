@@ -9,7 +9,6 @@ import asyncio
 import time
 
 import pytest
-
 from edgehost.http.admission import Admission
 
 LONG = 10.0  # a budget no test waits out

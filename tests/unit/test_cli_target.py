@@ -10,7 +10,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from edgehost.cli.settings import DEFAULT_URL, config_path, resolve, save
 
 ENV = ("EDGEHOST_URL", "EDGEHOST_API_KEY", "EDGEHOST_CONFIG", "XDG_CONFIG_HOME")

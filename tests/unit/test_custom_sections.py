@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 import wasmtime
-
 from edgehost.sandbox.custom_sections import custom_sections
 from edgehost.sandbox.wasm_reader import MalformedWasm, Reader, sections
+
 from tests.wasm_encoder import WASM_HEADER, guest, name, section, uleb
 
 ACTORS = "edgehost.actors"

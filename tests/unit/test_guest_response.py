@@ -8,7 +8,6 @@ from __future__ import annotations
 import struct
 
 import pytest
-
 from edgehost.http.guest_response import outgoing_response
 from edgehost.sandbox.wire import MalformedResponse
 

@@ -10,7 +10,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from edgehost.cli.errors import CliError
 from edgehost.cli.project_commands import new_func, write_manifest_func_id
 from edgehost.cli.settings import resolve

@@ -9,7 +9,6 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-
 from edgehost.metrics import HELP, Metrics
 
 METRIC_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

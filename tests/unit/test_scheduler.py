@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Iterator
 
 import pytest
 import wasmtime
-
 from edgehost.config import SandboxLimits, ShipLimits
 from edgehost.metrics import Metrics
 from edgehost.sandbox.engine import CompiledModule, Sandbox
 from edgehost.sandbox.guest import GuestInstance, InvocationResult, Outcome
 from edgehost.sandbox.invocation import Invocation
+
 from tests.conftest import TEST_POOLS
 
 # `fetch` adds one to the i32 at address 0 until it reaches LIMIT (same cost per iteration

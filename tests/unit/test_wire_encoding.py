@@ -7,7 +7,6 @@ from __future__ import annotations
 import struct
 
 import pytest
-
 from edgehost.sandbox.wire import (
     MAX_RESPONSE_HEADERS,
     GuestRequest,
