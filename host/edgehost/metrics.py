@@ -124,19 +124,32 @@ class Metrics:
 
         for (name, labels), value in sorted(counters.items()):
             header(name, "counter")
-            lines.append(f"{name}{_fmt(labels)} {value:g}")
+            lines.append(f"{name}{_fmt(labels)} {_number(value)}")
         for name, read in sorted(self._gauges.items()):
             header(name, "gauge")
-            lines.append(f"{name} {read():g}")
+            lines.append(f"{name} {_number(read())}")
         for name, (label, read_family) in sorted(self._gauge_families.items()):
             header(name, "gauge")
             for value_label, value in sorted(read_family().items()):
-                lines.append(f"{name}{_fmt(((label, value_label),))} {value:g}")
+                lines.append(f"{name}{_fmt(((label, value_label),))} {_number(value)}")
         for (name, labels), (count, total) in sorted(summaries.items()):
             header(name, "summary")
-            lines.append(f"{name}_count{_fmt(labels)} {count:g}")
+            lines.append(f"{name}_count{_fmt(labels)} {_number(count)}")
             lines.append(f"{name}_sum{_fmt(labels)} {total:.6f}")
         return "\n".join(lines) + "\n"
+
+
+def _number(value: float) -> str:
+    """A sample value, exact: whole numbers in full (`{:g}` would turn 1,234,567 into
+    1.23457e+06), others as Python's shortest round-trip form, infinities as Prometheus
+    spells them."""
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "+Inf" if value > 0 else "-Inf"
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
 
 
 def _fmt(labels: Labels) -> str:

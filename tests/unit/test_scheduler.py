@@ -350,3 +350,28 @@ def test_a_run_whose_caller_stops_waiting_is_dropped_at_once(guests: Guests):
         assert scheduler.runnable_by_account() == {}
 
     guests.run(scenario())
+
+
+def test_closing_the_instance_of_a_running_guest_drops_its_run_first(guests: Guests):
+    # As a request's handler does when it is cancelled: it closes its instance in `finally`
+    # while the scheduler still holds the run. Polling a run whose store is gone aborts the
+    # process inside wasmtime, so closing must drop the run's call future first.
+    async def scenario() -> None:
+        scheduler = guests.sandbox.scheduler
+        run = Started(guests, guests.runaway, "acct", "fn", budget_ms=2000)
+
+        async def request() -> InvocationResult:
+            try:
+                return await run.done
+            finally:
+                run.instance.close()
+
+        waiting = asyncio.create_task(request())
+        await asyncio.sleep(0.02)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await until(lambda: scheduler.tasks == 0, timeout=0.5)
+        assert guests.sandbox.stores_open == 0
+
+    guests.run(scenario())

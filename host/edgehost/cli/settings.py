@@ -23,13 +23,14 @@ def config_path() -> Path:
 
 
 def load_saved() -> dict:
+    """The saved settings; an unreadable file, or one that is not a JSON object, counts as
+    none (the next `save` replaces it)."""
     path = config_path()
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
+        saved = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    return saved if isinstance(saved, dict) else {}
 
 
 def save(values: dict) -> Path:

@@ -54,7 +54,7 @@ class GuestInstance:
     mid-update, and a run dropped at its deadline stopped at an arbitrary instruction.
     """
 
-    __slots__ = ("compiled", "store", "instance", "memory", "_running", "_sandbox")
+    __slots__ = ("compiled", "store", "instance", "memory", "_running", "_sandbox", "_active")
 
     def __init__(self, sandbox: Sandbox, compiled: CompiledModule, memory_limit_bytes: int):
         limits = sandbox.limits
@@ -67,6 +67,7 @@ class GuestInstance:
                                   memories=limits.max_memories, slice_fuel=limits.slice_fuel)
         self.instance = None  # set by the first run's instantiation
         self.memory: GuestMemory | None = None
+        self._active: GuestRun | None = None  # the run not yet over, if any
         sandbox.stores_open += 1
 
     def start(self, entry: str, invocation: Invocation) -> GuestRun:
@@ -77,6 +78,11 @@ class GuestInstance:
         return self.memory.size() if self.memory is not None and not self.store.closed else 0
 
     def close(self) -> None:
+        # A run still in progress holds a call future inside the store: drop it first. (Its
+        # caller stopped waiting, e.g. a cancelled request; the scheduler then finds the run
+        # over and never polls the closed store, which would abort the process.)
+        if self._active is not None:
+            self._active.cancel(Outcome.TRAP, "cancelled: its instance was closed while it ran")
         self.memory = None
         self.instance = None
         if not self.store.closed:
@@ -108,6 +114,7 @@ class GuestRun:
         self.instantiate_s: float | None = None
         self._instantiate_started = 0.0
         invocation.memory = guest.memory
+        guest._active = self
 
     @property
     def done(self) -> bool:
@@ -182,6 +189,8 @@ class GuestRun:
         self._end(outcome, detail)
 
     def _end(self, outcome: Outcome, detail: str) -> None:
+        if self.guest._active is self:
+            self.guest._active = None
         self._stage = self._DONE
         self.outcome = outcome
         self.detail = detail

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -108,8 +109,9 @@ class Scheduler:
         end = now + budget_ms / 1000
         if deadline is not None and deadline < end:
             end = deadline
-        task = GuestTask(account, function, run, end, max(int((end - now) * 1000), 0),
-                         loop.create_future())
+            # What is left of the chain's deadline, in whole ms as the caller reckons it.
+            budget_ms = max(math.ceil((end - now) * 1000), 0)
+        task = GuestTask(account, function, run, end, budget_ms, loop.create_future())
         self._tasks += 1
         if not self._ready and self.running.task is None:
             # Nobody else is waiting for the core: run the first slice now, saving two trips
@@ -180,6 +182,9 @@ class Scheduler:
             began = clock()
             if loop_now >= task.deadline:
                 self._finish(task, timed_out=True)
+            elif task.done.cancelled():  # its caller stopped waiting: no one wants the rest
+                task.run.cancel(Outcome.TRAP, "cancelled: nobody waits for its result")
+                self._finish(task)
             else:
                 self._poll(task, loop)
             ended = clock()
@@ -231,6 +236,13 @@ class Scheduler:
         if task._timer is not None:
             task._timer.cancel()
             task._timer = None
+        if task.run.done:  # dropped meanwhile (its instance was closed): nothing to resume
+            if not future.cancelled():
+                future.exception()  # seen
+            task._pending = task.waiting = None
+            self._async_imports.forget(pending)
+            self._finish(task)
+            return
         if loop.time() >= task.deadline:
             # Its budget ran out as the answer came (a callee shares its caller's deadline, so
             # both end together): the caller is out of time, not handed a callee's timeout.

@@ -53,6 +53,10 @@ class Reader:
             byte = self.byte()
             result |= (byte & 0x7F) << shift
             if not byte & 0x80:
+                # The last byte may carry only the bits left below `bits` (the spec's rule:
+                # a u32 in 5 bytes uses 4 bits of the fifth).
+                if result >> bits:
+                    raise MalformedWasm(f"LEB128 integer over {bits} bits at offset {self.pos}")
                 return result
             shift += 7
 
