@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import edgehost
@@ -21,7 +22,14 @@ from edgehost.cli.errors import CliError
 from edgehost.cli.output import emit, progress
 from edgehost.cli.settings import Target
 from edgehost.projects import MANIFEST_FILE, Project, ProjectError, load_project
-from edgehost.registry.manifest import ManifestError, check_function_name, parse_manifest
+from edgehost.registry.manifest import (
+    MAX_BINDING_NAME,
+    MAX_TYPE_NAME,
+    ManifestError,
+    check_function_name,
+    check_identifier,
+    parse_manifest,
+)
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
@@ -68,13 +76,15 @@ def new_func(args, target: Target) -> int:
     folder = (args.dir or Path.cwd()) / name
     if folder.exists():
         raise CliError(f"{folder} already exists; new-func never overwrites a folder")
+    type_, binding = _actor_names(name, args)  # refused here, before the host registers it
     template = sdk_path() / "templates" / ("actor" if args.actor else "basic")
     if not template.is_dir():
         raise CliError(f"template folder {template} is missing from the SDK")
     with AdminClient(target) as client:
         func = client.request("POST", "/functions", json={"name": name})
         try:
-            _render_template(template, folder, _placeholders(name, func["func_id"], args))
+            _render_template(template, folder,
+                             _placeholders(name, func["func_id"], type_, binding, args))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             client.request("DELETE", f"/functions/{func['func_id']}")  # leave nothing behind
@@ -85,10 +95,28 @@ def new_func(args, target: Target) -> int:
     return 0
 
 
-def _placeholders(name: str, func_id: str, args) -> dict[str, str]:
+def _actor_names(name: str, args) -> tuple[str, str]:
+    """The actor type and binding the templates use, from the options or derived from --name.
+
+    They are written into telnyx.toml and the TypeScript sources, so each must follow the rule
+    the host's manifest check applies to [[actors]] (an identifier), or it is refused here.
+    """
     type_ = args.type or "".join(part.capitalize() for part in re.split(r"[-_]", name))
-    return {"name": name, "func_id": func_id, "Type": type_,
-            "BINDING": args.binding or re.sub(r"(?<!^)(?=[A-Z])", "_", type_).upper(),
+    binding = args.binding or re.sub(r"(?<!^)(?=[A-Z])", "_", type_).upper()
+    for option, value, given, max_len, source in (
+            ("--type", type_, args.type, MAX_TYPE_NAME, "--name"),
+            ("--binding", binding, args.binding, MAX_BINDING_NAME, "--type")):
+        if given is None and not args.actor:
+            continue  # derived but unused: the basic template has no actor
+        key = option if given is not None else f"{option} (derived from {source})"
+        if (problem := check_identifier(value, key, max_len)) is not None:
+            raise CliError(problem if given is not None else f"{problem}; pass {option}")
+    return type_, binding
+
+
+def _placeholders(name: str, func_id: str, type_: str, binding: str,
+                  args) -> dict[str, str]:
+    return {"name": name, "func_id": func_id, "Type": type_, "BINDING": binding,
             "type_file": re.sub(r"(?<!^)(?=[A-Z])", "-", type_).lower(),
             "sdk_path": os.path.relpath(sdk_path(), (args.dir or Path.cwd()) / name),
             "compatibility_date": time.strftime("%Y-%m-%d")}
@@ -202,7 +230,7 @@ def ship_with(client: AdminClient, project: Project, *, write_func_id: bool,
             write_manifest_func_id(project.root / MANIFEST_FILE, func_id, project.name)
             project = load_project(project.root)
     manifest_text = project.manifest_text if write_func_id else \
-        re.sub(r"^func_id\s*=.*\n?", "", project.manifest_text, flags=re.M)
+        _without_func_id(project.manifest_text)
     progress(quiet, f"uploading {project.module_path.name} "
                     f"({project.module_path.stat().st_size} bytes)...")
     try:
@@ -217,18 +245,101 @@ def ship_with(client: AdminClient, project: Project, *, write_func_id: bool,
 
 
 def write_manifest_func_id(path: Path, func_id: str, name: str) -> None:
-    """Record the function's id in [edge_compute], keeping the rest of the file as written."""
+    """Record the function's id in [edge_compute], keeping the rest of the file as written.
+
+    The file is edited line by line (only the func_id line is written or replaced), then
+    parsed back: if it does not hold exactly the intended change, nothing is written.
+    """
     text = path.read_text()
-    if re.search(r"^\[edge_compute\]", text, re.M):
-        if re.search(r"^func_id\s*=", text, re.M):
-            text = re.sub(r'^func_id\s*=.*$', f'func_id = "{func_id}"', text, flags=re.M)
-        else:
-            text = re.sub(r"^\[edge_compute\]\s*$", f'[edge_compute]\nfunc_id = "{func_id}"',
-                          text, count=1, flags=re.M)
+    try:
+        before = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise CliError(f"{path}: not valid TOML ({e}); cannot record func_id") from None
+    line = f"func_id = {toml_string(func_id)}"
+    lines = text.splitlines(keepends=True)
+    header, existing = _edge_compute_lines(lines)
+    if existing is not None:
+        raw = lines[existing]
+        indent = raw[:len(raw) - len(raw.lstrip(" \t"))]
+        lines[existing] = f"{indent}{line}\n"
+    elif header is not None:
+        lines.insert(header + 1, f"{line}\n")
     else:
-        text = text.rstrip("\n") + \
-            f'\n\n[edge_compute]\nfunc_id = "{func_id}"\nfunc_name = "{name}"\n'
-    path.write_text(text)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines += ["\n", "[edge_compute]\n", f"{line}\n",
+                  f"func_name = {toml_string(name)}\n"]
+    result = "".join(lines)
+    if not _holds_only(result, before, func_id, name, header is None):
+        raise CliError(f"{path}: could not record the function's id in its [edge_compute] "
+                       f"table; add the line  {line}  under [edge_compute] yourself")
+    path.write_text(result)
+
+
+def _without_func_id(text: str) -> str:
+    """`text` without the func_id line of its [edge_compute] table (a key of that name in
+    another table, such as [env_vars], stays)."""
+    lines = text.splitlines(keepends=True)
+    _, line = _edge_compute_lines(lines)
+    return text if line is None else "".join(lines[:line] + lines[line + 1:])
+
+
+# A table header line: [ key ] or [[ key ]], keys bare or quoted, then an optional comment.
+_KEY = r'(?:[A-Za-z0-9_-]+|"[^"\\\n]*"|\'[^\'\n]*\')'
+_HEADER = re.compile(rf"\s*(\[\[?)\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*\]\]?\s*(?:#.*)?$")
+_FUNC_ID_KEY = re.compile(r"""\s*(?:func_id|"func_id"|'func_id')\s*=""")
+_MULTILINE = re.compile(r'"""|\'\'\'')
+
+
+def _edge_compute_lines(lines: list[str]) -> tuple[int | None, int | None]:
+    """The indexes of the [edge_compute] header line and of its func_id line (None if absent).
+
+    Lines inside multi-line strings are skipped; values are not interpreted beyond that, and
+    the caller parses the result back to catch any layout this reading gets wrong.
+    """
+    header = func_id_line = None
+    table: str | None = ""
+    open_quote: str | None = None
+    for i, raw in enumerate(lines):
+        delimiters = _MULTILINE.findall(raw)
+        if open_quote is not None:  # inside a multi-line string: only look for its end
+            if delimiters.count(open_quote) % 2 == 1:
+                open_quote = None
+            continue
+        if (m := _HEADER.match(raw)) is not None:
+            parts = [p.strip().strip("\"'") for p in m.group(2).split(".")]
+            table = parts[0] if len(parts) == 1 and m.group(1) == "[" else None
+            if table == "edge_compute" and header is None:
+                header = i
+        elif table == "edge_compute" and _FUNC_ID_KEY.match(raw):
+            func_id_line = i
+        for quote in ('"""', "'''"):
+            if delimiters.count(quote) % 2 == 1:
+                open_quote = quote
+                break
+    return header, func_id_line
+
+
+def _holds_only(result: str, before: dict, func_id: str, name: str, added: bool) -> bool:
+    """Whether `result` parses to `before` with only edge_compute.func_id set (and the table
+    with func_name when it was `added`)."""
+    try:
+        after = tomllib.loads(result)
+    except tomllib.TOMLDecodeError:
+        return False
+    edge = before.get("edge_compute", {})
+    if not isinstance(edge, dict):
+        return False
+    edge = {**edge, "func_id": func_id, **({"func_name": name} if added else {})}
+    return after == {**before, "edge_compute": edge}
+
+
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: quote and backslash escaped, control characters as
+    \\uXXXX (TOML allows none of them raw in a basic string)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m.group(0)):04X}", escaped)
+    return f'"{escaped}"'
 
 
 # ------------------------------------------------------------------ types
