@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgehost.files import write_private
+
 DEFAULT_URL = "http://127.0.0.1:8787"
 
 
@@ -37,10 +39,7 @@ def save(values: dict) -> Path:
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     merged = {**load_saved(), **values}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(merged, f, indent=2)
-    os.chmod(path, 0o600)
+    write_private(path, json.dumps(merged, indent=2))
     return path
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgehost.files import write_private
 from edgehost.registry.accounts import Account, Accounts
 
 log = logging.getLogger("edgehost")
@@ -35,7 +35,7 @@ def ensure_default_account(accounts: Accounts, data_dir: Path,
     if account is None:
         account, key = accounts.create(DEFAULT_ACCOUNT, is_admin=True, key=env_key or None)
         if not env_key:
-            _write_private(key_file, key)
+            write_private(key_file, key + "\n")
     elif env_key and not accounts.has_key(account.account_id, env_key):
         accounts.replace_key(account.account_id, env_key)
         key_file.unlink(missing_ok=True)  # the generated key no longer works
@@ -43,8 +43,4 @@ def ensure_default_account(accounts: Accounts, data_dir: Path,
     return DefaultAccount(account, None if env_key else key_file, bool(env_key))
 
 
-def _write_private(path: Path, key: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    os.chmod(path, 0o600)
+

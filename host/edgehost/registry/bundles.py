@@ -9,21 +9,12 @@ at nothing).
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from edgehost.files import fsync_dir, write_durably
+
 _DIGEST = re.compile(r"[0-9a-f]{64}")
-
-
-def fsync_dir(path: Path) -> None:
-    """Make the entries of a directory (files created, renamed or removed in it) durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class BundleStore:
@@ -41,20 +32,11 @@ class BundleStore:
     def put(self, digest: str, wasm: bytes) -> None:
         path = self.path(digest)
         if not path.exists():
-            # A name of its own, so two ships of one module at once never share a temp file.
-            fd, tmp = tempfile.mkstemp(dir=self._root, prefix=f".{digest[:16]}-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(wasm)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        # Also when the file was already there: whoever wrote it may not have made its name
-        # durable yet (a ship still in flight, or a host from before this fsync existed).
-        fsync_dir(self._root)
+            write_durably(path, wasm)  # two ships of one module at once never share a file
+        else:
+            # Already there: whoever wrote it may not have made its name durable yet (a ship
+            # still in flight, or a host from before this fsync existed).
+            fsync_dir(self._root)
 
     def read(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()

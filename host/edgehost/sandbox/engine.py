@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import time
 import uuid
@@ -24,6 +23,7 @@ from typing import cast
 import wasmtime
 
 from edgehost.config import SandboxLimits, ShipLimits
+from edgehost.files import install_durably
 from edgehost.metrics import Metrics
 from edgehost.sandbox import wasmtime_ffi as raw
 from edgehost.sandbox.abi import (
@@ -272,17 +272,9 @@ class Sandbox:
 
     def _install(self, partial: Path, digest: str) -> None:
         """Move a compiled file into the cache. wasmtime trusts a deserialized file beyond a
-        header check, so it must never be torn: fsync it, rename it into place, then fsync
-        the directory, without which a power loss could lose the rename and leave a stored
-        revision with no compiled module."""
-        with open(partial, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(partial, self._cache_path(digest))
-        directory = os.open(self._cache_dir, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        header check, so it must never be torn, and a stored revision must never be left
+        without its compiled module: installed durably (files.py)."""
+        install_durably(partial, self._cache_path(digest))
 
     def _remember(self, compiled: CompiledModule) -> None:
         # A bounded LRU: live deployments hold their own reference, and an evicted module is
