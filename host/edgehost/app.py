@@ -25,6 +25,7 @@ from edgehost.registry.accounts import Accounts
 from edgehost.registry.bootstrap import DefaultAccount, ensure_default_account
 from edgehost.registry.bundles import BundleStore
 from edgehost.registry.functions import Functions
+from edgehost.routes import HEALTH_PATH, HOST_PREFIX, METRICS_PATH
 from edgehost.sandbox.engine import Sandbox
 from edgehost.storage import actor_storage, layout_upgrade
 from edgehost.storage.actor_storage import ActorStorage
@@ -34,9 +35,6 @@ from edgehost.storage.output_gate import OutputGate
 from edgehost.workers import glue
 from edgehost.workers.cluster import Cluster
 
-HOST_PREFIX = "/__edgehost"
-HEALTH_PATH = f"{HOST_PREFIX}/health"
-METRICS_PATH = f"{HOST_PREFIX}/metrics"
 LMDB_DATABASES = ("accounts", "account_names", "api_keys", "functions", "function_names",
                   "function_slugs", "revisions", actor_types.OWNERS_DB,
                   *actor_storage.DATABASES)

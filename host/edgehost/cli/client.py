@@ -8,8 +8,7 @@ import httpx
 
 from edgehost.cli.errors import CliError
 from edgehost.cli.settings import Target
-
-ADMIN = "/__edgehost/v1"
+from edgehost.routes import ADMIN_PREFIX
 
 
 class AdminClient:
@@ -26,7 +25,7 @@ class AdminClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            response = self._http.request(method, ADMIN + path, **kwargs)
+            response = self._http.request(method, ADMIN_PREFIX + path, **kwargs)
         except httpx.ConnectError as e:
             raise CliError(f"cannot reach the host at {self.target.url} ({_reason(e)}); start it "
                            "with 'edgehost serve' or point EDGEHOST_URL / --url at it") from None

@@ -29,9 +29,8 @@ from edgehost.http.body_limit import allow_body
 from edgehost.registry.accounts import Account, Accounts
 from edgehost.registry.functions import Functions
 from edgehost.registry.records import FunctionRecord
+from edgehost.routes import ADMIN_PREFIX
 from edgehost.storage.actor_storage import ActorStorage
-
-ADMIN_PREFIX = "/__edgehost/v1"
 
 
 class CreateFunction(BaseModel):
