@@ -285,7 +285,7 @@ def test_a_waiting_run_takes_no_turns_and_resumes_with_its_answer(guests: Guests
         result = await run.result()
         assert result.outcome is Outcome.OK
         assert run.count() == len(b'{"ok":1}')  # actor_call returned the answer's length
-        assert result.invocation.result == b'{"ok":1}'
+        assert result.invocation.result_slot == b'{"ok":1}'
 
     guests.run(scenario())
 

@@ -52,7 +52,7 @@ def header(scope: Scope, name: bytes) -> bytes | None:
 
 
 @dataclass(frozen=True)
-class Target:
+class FunctionRoute:
     slug: str
     guest_path: str
 
@@ -78,8 +78,8 @@ def load_failure(slug: str, error: CompileBusy | ModuleRejected) -> Response:
                       "the function's module cannot be compiled within the host's limits")
 
 
-def resolve_target(host_header: str, path: str, base_domain: str) -> Target | None | str:
-    """Target for a function request; None for the host's own address; a str when the Host
+def resolve_target(host_header: str, path: str, base_domain: str) -> FunctionRoute | None | str:
+    """FunctionRoute for a function request; None for the host's own address; a str when the Host
     header names a function-shaped address that cannot be one (the message to 404 with)."""
     host = host_header.strip().lower()
     if host.startswith("["):  # IPv6 literal: the host's own address
@@ -90,10 +90,10 @@ def resolve_target(host_header: str, path: str, base_domain: str) -> Target | No
         label = host[: -len(suffix)]
         if not label or "." in label:
             return f"no function at {host!r}"
-        return Target(label, path)
+        return FunctionRoute(label, path)
     if path.startswith(PATH_FORM_PREFIX):
         slug, _, rest = path[len(PATH_FORM_PREFIX):].partition("/")
-        return Target(slug, "/" + rest)
+        return FunctionRoute(slug, "/" + rest)
     return None
 
 
@@ -124,7 +124,8 @@ class FunctionTraffic:
                              cast(_CountsByAccount, self._scheduler.runnable_by_account))
         metrics.gauge("edgehost_guest_tasks", lambda: self._scheduler.tasks)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, target: Target) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send,
+                     target: FunctionRoute) -> None:
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         deployment = self._functions.cached_deployment(target.slug) if target.slug else None
@@ -173,7 +174,7 @@ class FunctionTraffic:
         await self._respond(deployment, result, scope, receive, send)
         self._metrics.observe("edgehost_request_seconds", time.perf_counter() - started)
 
-    async def _run(self, deployment: Deployment, scope: Scope, target: Target, body: bytes,
+    async def _run(self, deployment: Deployment, scope: Scope, target: FunctionRoute, body: bytes,
                    deadline: float) -> InvocationResult:
         headers = [(name, http_bytes_to_utf8(value)) for name, value in scope["headers"]]
         query = scope.get("query_string", b"")

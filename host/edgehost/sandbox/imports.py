@@ -75,19 +75,19 @@ def output_write(inv: Invocation, ptr: int, length: int) -> int:
 def result_read(inv: Invocation, ptr: int, length: int) -> int:
     memory = _memory(inv)
     memory.check(ptr, length)
-    if inv.result is None:
+    if inv.result_slot is None:
         raise AbiError(Status.NOT_FOUND, "the result slot is empty")
-    return memory.write(ptr, inv.result, length)
+    return memory.write(ptr, inv.result_slot, length)
 
 
 def env_get(inv: Invocation, name_ptr: int, name_len: int) -> int:
     name = _utf8(_memory(inv).read(name_ptr, name_len), "env var name")
     value = inv.env_vars.get(name)
     if value is None:
-        inv.result = b"no such env var"
+        inv.result_slot = b"no such env var"
         return Status.NOT_FOUND  # an expected answer, not a fault
-    inv.result = value.encode("utf-8")
-    return len(inv.result)
+    inv.result_slot = value.encode("utf-8")
+    return len(inv.result_slot)
 
 
 def log_(inv: Invocation, level: int, ptr: int, length: int) -> int:
@@ -143,9 +143,9 @@ def storage_get(inv: Invocation, key_ptr: int, key_len: int) -> int:
     key = _memory(inv).read(key_ptr, key_len)
     value = _storage(inv).get(key)
     if value is None:
-        inv.result = b"no such key"
+        inv.result_slot = b"no such key"
         return Status.NOT_FOUND  # an expected answer, not a fault
-    inv.result = value
+    inv.result_slot = value
     return len(value)
 
 
@@ -166,8 +166,8 @@ def storage_list(inv: Invocation, options_ptr: int, options_len: int) -> int:
     raw = _memory(inv).read(options_ptr, options_len)
     storage = _storage(inv)
     entries = storage.list(storage_wire.decode_list_options(raw, storage.limits))
-    inv.result = storage_wire.encode_entries(entries)
-    return len(inv.result)
+    inv.result_slot = storage_wire.encode_entries(entries)
+    return len(inv.result_slot)
 
 
 def storage_delete_all(inv: Invocation) -> int:
@@ -287,7 +287,7 @@ def guarded_async(name: str, impl: Callable[..., Awaitable[bytes]], running: Run
             except BaseException as e:  # noqa: BLE001 - the guest gets a status, never a raise
                 log.exception("host import %s failed", name)
                 return inv.record_fault(name, Status.INTERNAL, f"host fault: {type(e).__name__}")
-            inv.result = value
+            inv.result_slot = value
             return len(value)
 
         return suspend(awaitable, deliver)

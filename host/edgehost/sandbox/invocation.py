@@ -69,7 +69,7 @@ class Invocation:
     memory: GuestMemory | None = None
     output: bytearray = field(default_factory=bytearray)
     output_overflowed: bool = False
-    result: bytes | None = None
+    result_slot: bytes | None = None  # what result_read hands the guest next (ABI.md)
     logs: list[LogLine] = field(default_factory=list)
     log_bytes: int = 0
     logs_dropped: int = 0
@@ -82,7 +82,7 @@ class Invocation:
         """Note a failed import and park its explanation in the result slot."""
         if len(self.faults) < MAX_RECORDED_FAULTS:
             self.faults.append(Fault(import_name, status, detail))
-        self.result = detail.encode("utf-8", "replace")
+        self.result_slot = detail.encode("utf-8", "replace")
         return status
 
 
