@@ -130,7 +130,7 @@ def test_config(data_dir: Path, **actor_limits) -> HostConfig:
     # less than the functions that make them, so a caller sees the timeout as a value. One
     # compile process, not two: each costs ~0.15 s of CPU to start, for every test's host.
     return HostConfig(data_dir=data_dir,
-                      limits=SandboxLimits(timeout_ms=2000, memory_bytes=32 * 1024 * 1024,
+                      sandbox=SandboxLimits(timeout_ms=2000, memory_bytes=32 * 1024 * 1024,
                                            memory_cap_bytes=64 * 1024 * 1024, **TEST_POOLS),
                       actors=ActorLimits(**{"call_timeout_ms": 1000, "init_timeout_ms": 1000,
                                             **actor_limits}),
@@ -196,7 +196,7 @@ def roomy_host(make_live_host, tmp_path: Path) -> LiveHost:
     """A host with the default 30 s budgets, for tests that queue hundreds of calls on one
     actor: their correctness must not depend on how busy the machine is."""
     return make_live_host(HostConfig(data_dir=tmp_path / "roomy",
-                                     limits=SandboxLimits(**TEST_POOLS)))
+                                     sandbox=SandboxLimits(**TEST_POOLS)))
 
 
 @dataclass

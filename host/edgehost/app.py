@@ -194,9 +194,9 @@ def build_host(config: HostConfig, env_key: str | None = None,
     data_dir.mkdir(parents=True, exist_ok=True)
     metrics = Metrics()
     env = LmdbEnv(data_dir / "lmdb", map_size=config.lmdb_map_size, databases=LMDB_DATABASES)
-    sandbox = Sandbox(config.limits, data_dir / "compiled", metrics, config.ship)
+    sandbox = Sandbox(config.sandbox, data_dir / "compiled", metrics, config.ship)
     accounts = Accounts(env)
-    functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.limits, metrics,
+    functions = Functions(env, BundleStore(data_dir / "bundles"), sandbox, config.sandbox, metrics,
                           config.documents.max_nesting_depth)
     logs = FunctionLogs(data_dir / "logs", config.function_log_max_bytes,
                         config.function_log_queue_bytes, metrics)

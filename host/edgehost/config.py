@@ -253,7 +253,7 @@ class HostConfig:
     # Log entries waiting for the log writer thread, all functions together; past this they
     # are dropped and counted (edgehost_function_log_entries_dropped_total).
     function_log_queue_bytes: int = 8 * MIB
-    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    sandbox: SandboxLimits = field(default_factory=SandboxLimits)
     actors: ActorLimits = field(default_factory=ActorLimits)
     scheduling: SchedulingLimits = field(default_factory=SchedulingLimits)
     storage: StorageLimits = field(default_factory=StorageLimits)

@@ -18,7 +18,7 @@ SLOTS = 3
 
 def test_a_full_instance_pool_answers_503_and_recovers(make_live_host, tmp_path):
     config = conftest.test_config(tmp_path / "pool")
-    live_host = make_live_host(replace(config, limits=replace(config.limits,
+    live_host = make_live_host(replace(config, sandbox=replace(config.sandbox,
                                                               instance_pool_slots=SLOTS)))
     runaway = live_host.deploy("runaway", wat("infinite_loop"), "[limits]\ntimeout_ms = 1500\n")
     calm = live_host.deploy("calm", wat("static_ok"))
@@ -49,7 +49,7 @@ def test_a_full_instance_pool_answers_503_and_recovers(make_live_host, tmp_path)
 def test_an_activation_without_a_free_slot_evicts_an_idle_one_or_is_overloaded(
         make_live_host, tmp_path):
     config = conftest.test_config(tmp_path / "pool")
-    live_host = make_live_host(replace(config, limits=replace(config.limits,
+    live_host = make_live_host(replace(config, sandbox=replace(config.sandbox,
                                                               instance_pool_slots=SLOTS)))
     app = deploy_counter(live_host)
     # Two live activations and the caller's own instance take all three slots ...

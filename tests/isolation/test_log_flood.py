@@ -11,9 +11,9 @@ def test_log_flood_is_capped_per_request(live_host: LiveHost, host_config):
     result.assert_bystander_kept_answering()
     entries = function_log(live_host, func["func_id"])
     guest_lines = [e for e in entries if e["message"].startswith("flooding")]
-    assert len(guest_lines) == host_config.limits.max_log_lines
+    assert len(guest_lines) == host_config.sandbox.max_log_lines
     dropped = [e for e in entries if "dropped" in e["message"]]
-    assert dropped and str(20_000 - host_config.limits.max_log_lines) in dropped[0]["message"]
+    assert dropped and str(20_000 - host_config.sandbox.max_log_lines) in dropped[0]["message"]
 
 
 def test_function_log_file_stays_bounded(live_host: LiveHost, host_config):

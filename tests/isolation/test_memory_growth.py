@@ -6,7 +6,7 @@ from tests.isolation.containment import failure_entry, host_rss_bytes, run_attac
 
 def test_memory_bomb_gets_500_and_host_memory_stays_bounded(live_host: LiveHost, host_config):
     func = live_host.deploy("bomb", wat("memory_bomb"))
-    limit = host_config.limits.memory_bytes
+    limit = host_config.sandbox.memory_bytes
     live_host.call(func["slug"], "/")  # warm up allocator and code paths
     before = host_rss_bytes()
     for _ in range(5):
@@ -32,7 +32,7 @@ def test_manifest_memory_limit_lowers_the_cap(live_host: LiveHost):
 
 def test_manifest_cannot_raise_memory_above_the_host_cap(live_host: LiveHost, host_config):
     func = live_host.create_function("greedy")
-    cap_mib = host_config.limits.memory_cap_bytes >> 20
+    cap_mib = host_config.sandbox.memory_cap_bytes >> 20
     from tests.conftest import manifest
     r = live_host.ship(func["func_id"], wat("static_ok"),
                        manifest("greedy", f"[limits]\nmemory_mib = {cap_mib + 1}\n"))

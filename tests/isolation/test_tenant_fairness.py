@@ -67,7 +67,7 @@ def test_a_bystander_is_served_while_another_tenant_parks_calls_in_its_mailboxes
         make_live_host, tmp_path):
     # The held instance keeps its callers parked for 3 s (its call budget).
     config = conftest.test_config(tmp_path / "parking", call_timeout_ms=3000)
-    live_host = make_live_host(replace(config, limits=replace(config.limits, timeout_ms=4000)))
+    live_host = make_live_host(replace(config, sandbox=replace(config.sandbox, timeout_ms=4000)))
     attacker = deploy_counter(live_host, key=_tenant(live_host, "parker"), suffix="-a")
     bystander_key = _tenant(live_host, "calm")
     bystander = deploy_counter(live_host, key=bystander_key, suffix="-b")

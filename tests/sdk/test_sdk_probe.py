@@ -618,7 +618,7 @@ def test_log_lines_reach_the_functions_log(probe: Probe):
 
 
 def test_log_returns_LIMIT_EXCEEDED_past_the_per_request_quota(probe: Probe):
-    quota = probe.live_host.host.config.limits.max_log_lines
+    quota = probe.live_host.host.config.sandbox.max_log_lines
     assert probe.json("GET", f"/log-flood/{quota + 10}") == {"accepted": quota,
                                                              "first refusal": -5}
     assert any(e["message"].startswith("10 log line(s) dropped") for e in probe.logs())
