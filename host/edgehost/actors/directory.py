@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from edgehost.actors import errors
 from edgehost.actors.mailbox import Mailbox
@@ -124,7 +124,7 @@ class ActorDirectory:
     def _make_room(self, account_id: str) -> None:
         """Before a new activation: stay within the host-wide and the account's counts."""
         limits = self._limits
-        account = self._by_account.get(account_id, {})
+        account: Mapping[InstanceId, Activation] = self._by_account.get(account_id, {})
         if len(account) >= limits.max_activations_per_account:
             if not self._evict_lru(account.values(), len(account) -
                                    limits.max_activations_per_account + 1, "account_cap"):

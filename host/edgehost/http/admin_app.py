@@ -4,6 +4,10 @@ Built lazily by `app.HostApp` (importing FastAPI costs ~160 ms of process start,
 traffic never needs it).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -11,8 +15,11 @@ from edgehost.errors import EdgehostError
 from edgehost.http.admin import admin_router
 from edgehost.http.body_limit import BodyLimitMiddleware
 
+if TYPE_CHECKING:
+    from edgehost.app import Host
 
-def build_admin_app(host, prefix: str) -> FastAPI:
+
+def build_admin_app(host: Host, prefix: str) -> FastAPI:
     app = FastAPI(title="edgehost", docs_url=f"{prefix}/docs",
                   openapi_url=f"{prefix}/openapi.json", redoc_url=None)
 
