@@ -375,3 +375,23 @@ def test_closing_the_instance_of_a_running_guest_drops_its_run_first(guests: Gue
         assert guests.sandbox.stores_open == 0
 
     guests.run(scenario())
+
+
+def test_closing_the_instance_of_a_waiting_guest_ends_its_task_when_the_answer_comes(
+        guests: Guests):
+    # The same, for a guest parked in actor_call: its call future is dropped by close(), so
+    # the answer arriving later must end the task, not resume the guest in a closed store.
+    async def scenario() -> None:
+        scheduler = guests.sandbox.scheduler
+        actors = Actors()
+        run = calling(guests, actors, budget_ms=5_000)
+        await until(lambda: len(actors.calls) == 1)
+        run.instance.close()
+        assert scheduler.tasks == 1  # still parked until what it awaits is done
+        actors.calls[0].set_result(b'{"ok":1}')
+        await until(lambda: scheduler.tasks == 0, timeout=0.5)
+        result = await run.result()
+        assert result.outcome is Outcome.TRAP and "instance was closed" in result.detail
+        assert guests.sandbox.stores_open == 0
+
+    guests.run(scenario())
